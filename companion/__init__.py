@@ -1,0 +1,29 @@
+"""companion: what the chapters of the book share.
+
+What a chapter teaches is written in the chapter; this package holds the plumbing
+around it: seeding and the device (`setup`), data that ships with the book
+(`companion.data`), the shared figure style and plots (`companion.plots`) and
+widget panels (`companion.widgets`).
+"""
+
+from companion.runtime import (
+    DeviceUnavailableError,
+    NetworkBlockedError,
+    Runtime,
+    glue,
+    resolve_device,
+    setup,
+    tensorflow,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeviceUnavailableError",
+    "NetworkBlockedError",
+    "Runtime",
+    "glue",
+    "resolve_device",
+    "setup",
+    "tensorflow",
+]

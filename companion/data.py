@@ -1,0 +1,146 @@
+"""Data sets that ship with the book: nothing here touches the network."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+AMES_FILE = "ames.csv.gz"
+HOUSE_FEATURES = (
+    "area",  # above-ground living area, square feet
+    "Overall.Qual",  # overall material and finish, 1-10
+    "Overall.Cond",  # overall condition, 1-10
+    "Year.Built",
+    "Year.Remod.Add",  # year of the last remodel (= Year.Built if none)
+    "Total.Bsmt.SF",  # basement area, square feet
+    "Garage.Cars",  # garage size in cars
+    "Fireplaces",
+)
+
+
+@dataclass(frozen=True)
+class HousePrices:
+    """A train/test split of the Ames data, with standardisation statistics of the training split.
+
+    ``X_*`` have shape (n, num_features) in the original units; ``y_*`` shape (n,),
+    the log of the sale price in dollars when ``log_target`` was set.
+    """
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...]
+    target_name: str
+    feature_mean: np.ndarray  # (num_features,), training split only
+    feature_std: np.ndarray  # (num_features,), training split only
+    num_dropped_missing: int  # rows dropped for a missing value in the chosen columns
+    num_dropped_outliers: int  # rows dropped by the living-area limit
+
+    def standardize(self, X: np.ndarray) -> np.ndarray:
+        """(X - mean) / std with the training split's statistics; X has shape (n, num_features)."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"X must have shape (n, {len(self.feature_names)}) for features {self.feature_names}, got {X.shape}"
+            )
+        return (X - self.feature_mean) / self.feature_std
+
+    def __repr__(self) -> str:
+        return (
+            f"HousePrices({len(self.y_train)} train / {len(self.y_test)} test rows, "
+            f"{len(self.feature_names)} features, target {self.target_name!r}; dropped "
+            f"{self.num_dropped_missing} rows with missing values, {self.num_dropped_outliers} above the area limit)"
+        )
+
+
+def load_ames() -> pd.DataFrame:
+    """The whole Ames table (2,930 sales, 82 columns; De Cock 2011) as shipped with the book."""
+    with resources.files("companion").joinpath("bundled", AMES_FILE).open("rb") as f:
+        return pd.read_csv(f, compression="gzip")
+
+
+def load_house_prices(
+    features: tuple[str, ...] | list[str] = HOUSE_FEATURES,
+    target: str = "price",
+    log_target: bool = True,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    max_living_area: float | None = 4000.0,
+) -> HousePrices:
+    """Load the Ames house prices as a shuffled train/test split.
+
+    `max_living_area` drops the few houses above that living area (square feet):
+    De Cock (2011) recommends it, since three of the five are partial sales that do
+    not reflect market value. Rows with a missing value in the chosen columns are
+    dropped; both counts are in the result.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    if isinstance(features, str):
+        raise TypeError(f"features must be a sequence of column names, not a single string ({features!r})")
+    features = tuple(features)
+    if not features:
+        raise ValueError("features must name at least one column")
+    if len(set(features)) != len(features):
+        raise ValueError(f"features has duplicates: {features}")
+    if target in features:
+        raise ValueError(f"target {target!r} is also listed in features")
+    if max_living_area is not None and max_living_area <= 0:
+        raise ValueError(f"max_living_area must be positive or None, got {max_living_area!r}")
+
+    table = load_ames()
+    for name in (*features, target):
+        if name not in table.columns:
+            close = difflib.get_close_matches(name, table.columns, n=3, cutoff=0.5)
+            close += [c for c in table.columns if c.lower() == name.lower() and c not in close]
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ValueError(f"unknown column {name!r} in the Ames data{hint}")
+        if not pd.api.types.is_numeric_dtype(table[name]):
+            raise ValueError(f"column {name!r} is not numeric (dtype {table[name].dtype}); choose a numeric column")
+
+    num_outliers = 0
+    if max_living_area is not None:
+        keep = table["area"] <= max_living_area
+        num_outliers = int((~keep).sum())
+        table = table[keep]
+    columns = table[list(features) + [target]]
+    complete = columns.dropna()
+    num_missing = len(columns) - len(complete)
+
+    X = complete[list(features)].to_numpy(dtype=np.float64)  # (n, num_features)
+    y = complete[target].to_numpy(dtype=np.float64)  # (n,)
+    target_name = target
+    if log_target:
+        if np.any(y <= 0):
+            raise ValueError(f"log_target=True needs a positive target, but {target!r} has values <= 0")
+        y = np.log(y)
+        target_name = f"log({target})"
+
+    num_test = int(round(test_fraction * len(y)))
+    if num_test == 0 or num_test == len(y):
+        raise ValueError(f"test_fraction={test_fraction} leaves an empty split of {len(y)} rows")
+    order = np.random.default_rng(seed).permutation(len(y))
+    test, train = order[:num_test], order[num_test:]
+
+    mean = X[train].mean(axis=0)
+    std = X[train].std(axis=0)
+    if np.any(std == 0):
+        constant = [f for f, s in zip(features, std) if s == 0]
+        raise ValueError(f"features {constant} are constant on the training split and cannot be standardised")
+    return HousePrices(
+        X_train=X[train],
+        X_test=X[test],
+        y_train=y[train],
+        y_test=y[test],
+        feature_names=features,
+        target_name=target_name,
+        feature_mean=mean,
+        feature_std=std,
+        num_dropped_missing=num_missing,
+        num_dropped_outliers=num_outliers,
+    )

@@ -1,0 +1,128 @@
+"""The book's shared figure style and the plots several chapters draw."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+STYLE = {
+    "figure.figsize": (7.0, 4.0),
+    "figure.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": 120,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "viridis",
+}
+
+Curve = Sequence[float] | np.ndarray | tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
+
+
+def use_style() -> None:
+    """Apply the shared style to every figure drawn from now on (`companion.setup` calls this)."""
+    mpl.rcParams.update(STYLE)
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots()
+    return ax
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Curve],
+    *,
+    ax: Axes | None = None,
+    log_y: bool = True,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str | None = None,
+) -> Axes:
+    """One line per entry of `curves`: label -> y values (x = 0, 1, ...) or label -> (x, y).
+
+    Curves may differ in length (a run that diverged and stopped early is shorter).
+    With `log_y`, non-positive values are left out of the plot rather than breaking it.
+    """
+    if not curves:
+        raise ValueError("curves must contain at least one label -> values entry")
+    ax = _new_axes(ax)
+    for label, curve in curves.items():
+        if isinstance(curve, tuple):
+            x, y = (np.asarray(c, dtype=float) for c in curve)
+            if x.shape != y.shape:
+                raise ValueError(f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}")
+        else:
+            y = np.asarray(curve, dtype=float)
+            x = np.arange(len(y))
+        if log_y:
+            y = np.where(y > 0, y, np.nan)
+        ax.plot(x, y, label=label)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    return ax
+
+
+def plot_loss_contour(
+    loss_on_grid: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    paths: Mapping[str, np.ndarray] | None = None,
+    optimum: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    num_levels: int = 20,
+    grid_size: int = 150,
+    xlabel: str = r"$\theta_1$",
+    ylabel: str = r"$\theta_2$",
+    title: str | None = None,
+) -> Axes:
+    """Contours of a loss over two parameters, with optimisation paths drawn on top.
+
+    `loss_on_grid(A, B)` takes two arrays of the same shape (a meshgrid) and returns
+    the loss at each point; each path is an array of shape (num_steps + 1, 2).
+    Levels are spaced more densely near the minimum, where paths end.
+    """
+    if not (xlim[0] < xlim[1] and ylim[0] < ylim[1]):
+        raise ValueError(f"xlim and ylim must be increasing (low, high) pairs, got {xlim} and {ylim}")
+    ax = _new_axes(ax)
+    a, b = np.meshgrid(np.linspace(*xlim, grid_size), np.linspace(*ylim, grid_size))  # (G, G) each
+    z = np.asarray(loss_on_grid(a, b), dtype=float)
+    if z.shape != a.shape:
+        raise ValueError(f"loss_on_grid must return an array of shape {a.shape}, got {z.shape}")
+    levels = np.unique(np.quantile(z, np.linspace(0.0, 1.0, num_levels + 1)[1:] ** 2))
+    ax.contour(a, b, z, levels=levels, cmap="viridis", linewidths=0.8)
+    for label, path in (paths or {}).items():
+        path = np.asarray(path, dtype=float)
+        if path.ndim != 2 or path.shape[1] != 2:
+            raise ValueError(f"path {label!r} must have shape (num_steps + 1, 2), got {path.shape}")
+        (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, label=label)
+        ax.plot(path[0, 0], path[0, 1], marker="o", color=line.get_color())
+    if optimum is not None:
+        ax.plot(*optimum, marker="*", markersize=12, color="black", linestyle="none", label="minimum")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if paths or optimum is not None:
+        ax.legend(loc="best", fontsize=9)
+    return ax
