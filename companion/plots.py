@@ -113,7 +113,7 @@ def plot_loss_contour(
         path = np.asarray(path, dtype=float)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path {label!r} must have shape (num_steps + 1, 2), got {path.shape}")
-        (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, label=label)
+        (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, linewidth=1.0, alpha=0.85, label=label)
         ax.plot(path[0, 0], path[0, 1], marker="o", color=line.get_color())
     if optimum is not None:
         ax.plot(*optimum, marker="*", markersize=12, color="black", linestyle="none", label="minimum")

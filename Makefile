@@ -1,0 +1,31 @@
+# Each target sets itself up: the first run creates .venv and installs everything (a few minutes);
+# later runs skip that while requirements.txt and pyproject.toml are unchanged.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
+
+.PHONY: book test lab clean setup
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=.
+
+clean:
+	rm -rf _build $(VENV) companion.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
