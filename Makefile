@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab clean setup
+.PHONY: book test lab seeds clean setup
+NOTEBOOK ?= book/01_gradient_step.ipynb
+SEEDS ?= 0 1 2 3 4
 
 setup: $(STAMP)
 
@@ -25,6 +27,10 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.
+
+# Check a chapter's claims under several seeds before asserting them: make seeds NOTEBOOK=book/... SEEDS="0 1 2"
+seeds: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/python tests/run_seeds.py $(NOTEBOOK) $(SEEDS)
 
 clean:
 	rm -rf _build $(VENV) companion.egg-info

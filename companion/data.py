@@ -79,11 +79,15 @@ def load_house_prices(
     not reflect market value. Rows with a missing value in the chosen columns are
     dropped; both counts are in the result.
     """
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
+        raise TypeError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     if isinstance(features, str):
         raise TypeError(f"features must be a sequence of column names, not a single string ({features!r})")
     features = tuple(features)
+    if not all(isinstance(f, str) for f in features):
+        raise TypeError(f"features must be column names (strings), got {features}")
     if not features:
         raise ValueError("features must name at least one column")
     if len(set(features)) != len(features):
@@ -92,6 +96,10 @@ def load_house_prices(
         raise ValueError(f"target {target!r} is also listed in features")
     if max_living_area is not None and max_living_area <= 0:
         raise ValueError(f"max_living_area must be positive or None, got {max_living_area!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
 
     table = load_ames()
     for name in (*features, target):

@@ -59,12 +59,14 @@ def plot_loss_curves(
         raise ValueError("curves must contain at least one label -> values entry")
     ax = _new_axes(ax)
     for label, curve in curves.items():
-        if isinstance(curve, tuple):
+        if isinstance(curve, tuple) and len(curve) == 2 and all(np.ndim(c) == 1 for c in curve):  # (x, y)
             x, y = (np.asarray(c, dtype=float) for c in curve)
             if x.shape != y.shape:
                 raise ValueError(f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}")
-        else:
+        else:  # y values, possibly a tuple of numbers
             y = np.asarray(curve, dtype=float)
+            if y.ndim != 1:
+                raise ValueError(f"curve {label!r} must be 1-D y values or an (x, y) pair, got shape {y.shape}")
             x = np.arange(len(y))
         if log_y:
             y = np.where(y > 0, y, np.nan)

@@ -63,7 +63,7 @@ class Runtime:
         )
 
 
-def setup(seed: int = 0, device: str | None = None) -> Runtime:
+def setup(seed: int = 0, device: str | torch.device | None = None) -> Runtime:
     """Seed everything, pick the device, apply the plot style, print one line, return a `Runtime`.
 
     Seeds Python's `random`, NumPy's global generator, torch (CPU and every CUDA
@@ -80,6 +80,8 @@ def setup(seed: int = 0, device: str | None = None) -> Runtime:
     if not 0 <= seed <= _MAX_SEED:
         raise ValueError(f"seed must be in [0, {_MAX_SEED}], got {seed}")
 
+    if isinstance(device, torch.device):
+        device = str(device)
     chosen = resolve_device(device if device is not None else (os.environ.get(DEVICE_ENV_VAR) or None))
 
     random.seed(seed)
@@ -269,7 +271,11 @@ def glue(name: str, value: Any) -> Any:
         if value.numel() != 1:
             raise ValueError(f"glue {name!r}: only scalars can be glued, got a tensor of shape {tuple(value.shape)}")
         value = value.item()
-    elif isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    elif isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ValueError(f"glue {name!r}: only scalars can be glued, got an array of shape {value.shape}")
+        value = value.item()
+    elif isinstance(value, np.generic):
         value = value.item()
     try:
         from myst_nb import glue as myst_glue

@@ -19,7 +19,11 @@ from IPython.display import DisplayHandle, display
 from matplotlib.figure import Figure
 
 
-def _check_range(default: float, low: float, high: float) -> None:
+def _check_range(default: float, low: float, high: float, kind: type = Real) -> None:
+    for what, value in (("default", default), ("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, kind):
+            expected = "an integer" if kind is Integral else "a number"
+            raise TypeError(f"a control's {what} must be {expected}, got {value!r}")
     if not low < high:
         raise ValueError(f"a control needs low < high, got low={low!r}, high={high!r}")
     if not low <= default <= high:
@@ -73,7 +77,7 @@ class IntControl:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_range(self.default, self.low, self.high)
+        _check_range(self.default, self.low, self.high, Integral)
         if self.step < 1:
             raise ValueError(f"step must be a positive integer, got {self.step!r}")
 
@@ -100,6 +104,8 @@ class ChoiceControl:
     description: str = ""
 
     def __post_init__(self) -> None:
+        if isinstance(self.options, str):
+            raise TypeError(f"options must be a sequence of strings, not a single string ({self.options!r})")
         if len(self.options) == 0:
             raise ValueError("a choice control needs at least one option")
         if self.default is not None and self.default not in self.options:
@@ -137,6 +143,7 @@ class Explorer:
         self.button = widgets.Button(description="Run", button_style="primary") if run_button else None
         self.num_runs = 0
         self._figure_handle: DisplayHandle | None = None
+        self._syncing = False  # True while run() moves the widgets to clamped override values
         if self.button is not None:
             self.button.on_click(lambda _: self._run_from_widgets())
         else:
@@ -152,6 +159,12 @@ class Explorer:
             raise TypeError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
         for name, value in overrides.items():
             self.values[name] = self.controls[name].coerce(name, value)
+        self._syncing = True
+        try:  # show the values actually used, without re-running through the observers
+            for name, value in self.values.items():
+                self.widgets[name].value = value
+        finally:
+            self._syncing = False
         figure = self.fn(**self.values)
         if not isinstance(figure, Figure):
             raise TypeError(f"the explored function must return a matplotlib Figure, got {type(figure).__name__}")
@@ -164,6 +177,8 @@ class Explorer:
         return figure
 
     def _run_from_widgets(self) -> None:
+        if self._syncing:
+            return
         values = {name: w.value for name, w in self.widgets.items()}
         self.status.value = "running…"
         try:

@@ -1,0 +1,147 @@
+"""Notebook hygiene: how every chapter is stored and how it starts.
+
+nbval executes the notebooks; these tests check what execution cannot: that they
+are stored clean, start the same way, and cite only numbers they compute.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from IPython.core.inputtransformer2 import TransformerManager
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+# The standard setup cell, identical in every chapter. It follows the `parameters`
+# cell (papermill injects overrides right after that cell, so SEED must be set before
+# `companion.setup(seed=SEED)` runs).
+STANDARD_SETUP_CELL = """\
+# Standard setup, identical in every chapter: on Colab, install the companion library first.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "companion @ git+{repository_url}"
+
+import companion
+from companion import glue
+
+rt = companion.setup(seed=SEED)"""
+
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`(?:[^`:]+\.ipynb::)?([A-Za-z_][A-Za-z0-9_]*)")
+GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+def repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(notebook: dict) -> list[dict]:
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def python_of(cell: dict) -> ast.Module:
+    """The cell's code as Python (IPython magics such as %pip turned into calls)."""
+    return ast.parse(TransformerManager().transform_cell(source(cell)))
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "book/ has no notebooks"
+
+
+def toc_files(node: object) -> set[str]:
+    """Every `file:` entry of the table of contents, at any depth."""
+    if isinstance(node, dict):
+        found = {node["file"]} if "file" in node else set()
+        return found.union(*(toc_files(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(toc_files(item) for item in node))
+    return set()
+
+
+def test_every_notebook_is_in_the_table_of_contents_and_back() -> None:
+    listed = toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    for path in NOTEBOOKS:
+        assert f"book/{path.stem}" in listed, f"{path.name} is not in _toc.yml"
+    for entry in listed:
+        candidates = [ROOT / f"{entry}{ext}" for ext in ("", ".ipynb", ".md")]
+        assert any(c.is_file() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+class TestNotebook:
+    def test_stored_without_outputs(self, path: Path) -> None:
+        for i, cell in enumerate(code_cells(load(path))):
+            assert cell["outputs"] == [], f"code cell {i} of {path.name} has stored outputs"
+            assert cell["execution_count"] is None, f"code cell {i} of {path.name} has an execution count"
+
+    def test_starts_with_parameters_then_the_standard_setup_cell(self, path: Path) -> None:
+        cells = code_cells(load(path))
+        assert len(cells) >= 2, f"{path.name} has fewer than two code cells"
+        parameters, setup = cells[0], cells[1]
+        assert "parameters" in tags(parameters), f"the first code cell of {path.name} must be tagged 'parameters'"
+        seeds = [
+            node
+            for node in python_of(parameters).body
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SEED" for t in node.targets)
+        ]
+        assert len(seeds) == 1, f"the parameters cell of {path.name} must assign SEED exactly once"
+        assert isinstance(seeds[0].value, ast.Constant) and isinstance(seeds[0].value.value, int)
+        expected = STANDARD_SETUP_CELL.format(repository_url=repository_url())
+        assert source(setup) == expected, (
+            f"the second code cell of {path.name} must be the standard setup cell, exactly:\n{expected}"
+        )
+
+    def test_every_glued_name_in_the_prose_is_glued_in_the_code(self, path: Path) -> None:
+        notebook = load(path)
+        used = {
+            name for c in notebook["cells"] if c["cell_type"] == "markdown" for name in GLUE_ROLE.findall(source(c))
+        }
+        glued = {name for c in code_cells(notebook) for name in GLUE_CALL.findall(source(c))}
+        missing = sorted(used - glued)
+        assert not missing, f"{path.name} uses glue names its code never glues: {missing}"
+
+    def test_no_absolute_paths_and_no_urls_in_code(self, path: Path) -> None:
+        for i, cell in enumerate(code_cells(load(path))[2:], start=2):  # the setup cell holds the Colab URL
+            for node in ast.walk(python_of(cell)):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    text = node.value
+                    assert not re.search(r"\b(https?|ftp)://", text), f"code cell {i} of {path.name} has a URL: {text!r}"
+                    looks_absolute = os.path.isabs(text) and "/" in text[1:] and "\n" not in text
+                    assert not looks_absolute, f"code cell {i} of {path.name} has an absolute path: {text!r}"
+
+    def test_no_code_pasted_into_markdown(self, path: Path) -> None:
+        for i, cell in enumerate(load(path)["cells"]):
+            if cell["cell_type"] == "markdown":
+                assert not re.search(r"^```\s*(python|py|ipython)", source(cell), re.M), (
+                    f"markdown cell {i} of {path.name} has fenced Python: show code by running it"
+                )
+
+    def test_has_checks_and_references(self, path: Path) -> None:
+        notebook = load(path)
+        asserts = [c for c in code_cells(notebook) if re.search(r"^assert ", source(c), re.M)]
+        assert asserts, f"{path.name} has no assert cell: its claims are not checked"
+        markdown = "".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
+        assert "{bibliography}" in markdown, f"{path.name} has no bibliography"
+
+    def test_kernel_is_python3(self, path: Path) -> None:
+        assert load(path)["metadata"]["kernelspec"]["name"] == "python3"

@@ -1,0 +1,195 @@
+"""Unit tests of `companion.plots`: the shared style, loss curves and loss contours."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from collections.abc import Iterator  # noqa: E402
+
+import matplotlib as mpl  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+
+from companion.plots import STYLE, plot_loss_contour, plot_loss_curves, use_style  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- style
+
+
+def test_use_style_applies_every_style_entry() -> None:
+    mpl.rcdefaults()
+    assert mpl.rcParams["axes.grid"] is False  # the premise: the defaults differ from the style
+    use_style()
+    for key, value in STYLE.items():
+        actual = mpl.rcParams[key]
+        if isinstance(value, tuple):
+            assert list(actual) == list(value), key
+        else:
+            assert actual == value, key
+
+
+def test_style_reaches_new_figures() -> None:
+    use_style()
+    fig, ax = plt.subplots()
+    assert tuple(fig.get_size_inches()) == STYLE["figure.figsize"]
+    assert not ax.spines["top"].get_visible()
+
+
+# ---------------------------------------------------------------- loss curves
+
+
+def test_one_labelled_line_per_curve_with_a_legend() -> None:
+    ax = plot_loss_curves({"lr 0.1": [1.0, 0.5, 0.25], "lr 0.01": [1.0, 0.9, 0.8]}, title="Loss")
+    assert [line.get_label() for line in ax.lines] == ["lr 0.1", "lr 0.01"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 2])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["lr 0.1", "lr 0.01"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "loss", "Loss")
+
+
+def test_a_single_curve_has_no_legend() -> None:
+    ax = plot_loss_curves({"train": np.array([3.0, 2.0, 1.0])})
+    assert len(ax.lines) == 1
+    assert ax.get_legend() is None
+
+
+def test_x_y_pairs_and_curves_of_different_lengths() -> None:
+    curves = {
+        "every 10 steps": (np.array([0, 10, 20, 30]), np.array([4.0, 2.0, 1.0, 0.5])),
+        "diverged early": [4.0, 8.0],
+    }
+    ax = plot_loss_curves(curves, log_y=False)
+    assert len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 10, 20, 30])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [4.0, 2.0, 1.0, 0.5])
+    np.testing.assert_array_equal(ax.lines[1].get_xdata(), [0, 1])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [4.0, 8.0])
+
+
+def test_a_tuple_of_y_values_is_not_taken_for_an_x_y_pair() -> None:
+    ax = plot_loss_curves({"two": (1.0, 0.5), "three": (1.0, 0.5, 0.25)})
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [1.0, 0.5, 0.25])
+
+
+def test_log_scale_follows_log_y() -> None:
+    assert plot_loss_curves({"a": [1.0, 0.1]}).get_yscale() == "log"
+    assert plot_loss_curves({"a": [1.0, 0.1]}, log_y=False).get_yscale() == "linear"
+
+
+def test_non_positive_values_are_left_out_on_a_log_scale() -> None:
+    ax = plot_loss_curves({"a": [1.0, 0.0, -2.0, 0.01], "b": [0.5, 0.2]})
+    y = np.asarray(ax.lines[0].get_ydata(), dtype=float)
+    np.testing.assert_array_equal(np.isnan(y), [False, True, True, False])
+    ax.figure.canvas.draw()  # must not fail, and the axis must stay a sensible positive range
+    low, high = ax.get_ylim()
+    assert 0 < low <= 0.01 and 1.0 <= high < np.inf
+
+
+def test_non_positive_values_are_kept_on_a_linear_scale() -> None:
+    ax = plot_loss_curves({"a": [1.0, 0.0, -2.0]}, log_y=False)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.0, -2.0])
+
+
+def test_draws_on_a_given_axes() -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    assert plot_loss_curves({"a": [1.0, 0.5]}, ax=right, xlabel="epoch", ylabel="MSE") is right
+    assert len(right.lines) == 1 and len(left.lines) == 0
+    assert (right.get_xlabel(), right.get_ylabel()) == ("epoch", "MSE")
+
+
+def test_empty_curves_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"curves must contain at least one"):
+        plot_loss_curves({})
+
+
+def test_mismatched_x_and_y_are_rejected_naming_the_curve() -> None:
+    with pytest.raises(ValueError, match=r"curve 'run 1': x has shape \(3,\) but y has shape \(4,\)"):
+        plot_loss_curves({"run 1": ([0, 1, 2], [1.0, 0.5, 0.2, 0.1])})
+
+
+def test_two_dimensional_y_is_rejected_naming_the_curve() -> None:
+    with pytest.raises(ValueError, match=r"curve 'grid' must be 1-D y values"):
+        plot_loss_curves({"grid": np.ones((3, 2))})
+
+
+# ---------------------------------------------------------------- loss contours
+
+
+def _bowl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a - 1.0) ** 2 + 4.0 * (b + 0.5) ** 2
+
+
+def _contours(ax: plt.Axes) -> list[ContourSet]:
+    return [c for c in ax.collections if isinstance(c, ContourSet)]
+
+
+def test_contour_draws_the_loss_the_paths_and_the_optimum() -> None:
+    path_a = np.array([[-2.0, 2.0], [-1.0, 1.0], [0.0, 0.0], [1.0, -0.5]])  # (num_steps + 1, 2)
+    path_b = np.array([[2.5, 2.5], [1.5, 0.5]])
+    ax = plot_loss_contour(
+        _bowl, (-3.0, 3.0), (-2.0, 3.0), paths={"GD": path_a, "momentum": path_b}, optimum=(1.0, -0.5)
+    )
+    (contour,) = _contours(ax)
+    levels = np.asarray(contour.levels)
+    assert len(levels) > 5
+    assert np.all(np.diff(levels) > 0)
+    # Denser near the minimum, where paths end: about half the levels in the lowest quarter of the loss.
+    a, b = np.meshgrid(np.linspace(-3.0, 3.0, 150), np.linspace(-2.0, 3.0, 150))
+    assert np.mean(levels <= np.quantile(_bowl(a, b), 0.25)) >= 0.4
+    # Each path is a line plus a marker at its start; the optimum is one more marker.
+    assert len(ax.lines) == 2 * 2 + 1
+    np.testing.assert_array_equal(ax.lines[0].get_xydata(), path_a)
+    np.testing.assert_array_equal(ax.lines[2].get_xydata(), path_b)
+    np.testing.assert_array_equal(ax.lines[1].get_xydata(), path_a[:1])
+    assert ax.lines[1].get_color() == ax.lines[0].get_color()
+    np.testing.assert_array_equal(ax.lines[-1].get_xydata(), [[1.0, -0.5]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["GD", "momentum", "minimum"]
+    assert ax.get_xlim() == (-3.0, 3.0) and ax.get_ylim() == (-2.0, 3.0)
+
+
+def test_contour_evaluates_the_loss_on_a_meshgrid() -> None:
+    seen = []
+
+    def loss(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        seen.append((a.copy(), b.copy()))
+        return _bowl(a, b)
+
+    ax = plot_loss_contour(loss, (0.0, 2.0), (-1.0, 1.0), grid_size=30)
+    ((a, b),) = seen
+    assert a.shape == b.shape == (30, 30)
+    assert (a.min(), a.max(), b.min(), b.max()) == (0.0, 2.0, -1.0, 1.0)
+    np.testing.assert_array_equal(a[0], a[-1])  # a varies along columns, b along rows
+    np.testing.assert_array_equal(b[:, 0], b[:, -1])
+    assert len(_contours(ax)) == 1 and len(ax.lines) == 0 and ax.get_legend() is None
+
+
+@pytest.mark.parametrize(
+    ("xlim", "ylim"), [((1.0, -1.0), (0.0, 1.0)), ((0.0, 1.0), (1.0, 1.0)), ((2.0, 2.0), (0.0, 1.0))]
+)
+def test_contour_rejects_limits_that_are_not_increasing(xlim: tuple, ylim: tuple) -> None:
+    with pytest.raises(ValueError, match=r"xlim and ylim must be increasing"):
+        plot_loss_contour(_bowl, xlim, ylim)
+
+
+@pytest.mark.parametrize("path", [np.zeros((5, 3)), np.zeros(4), np.zeros((2, 5, 2))])
+def test_contour_rejects_a_wrongly_shaped_path_naming_it(path: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=r"path 'bad' must have shape \(num_steps \+ 1, 2\)"):
+        plot_loss_contour(_bowl, (-1.0, 1.0), (-1.0, 1.0), paths={"bad": path}, grid_size=20)
+
+
+@pytest.mark.parametrize("loss", [lambda a, b: 1.0, lambda a, b: a[0], lambda a, b: (a + b).T[:-1]])
+def test_contour_rejects_a_loss_of_the_wrong_shape(loss) -> None:
+    with pytest.raises(ValueError, match=r"loss_on_grid must return an array of shape \(20, 20\)"):
+        plot_loss_contour(loss, (-1.0, 1.0), (-1.0, 1.0), grid_size=20)

@@ -1,0 +1,443 @@
+"""The rendered book: build it, open every page in headless Chromium, check what a reader sees.
+
+The build runs exactly like `make book` (`jupyter-book build . -W -n --keep-going` with
+BOOK_OFFLINE=1; execution is cached, so an unchanged rebuild takes seconds). Then every page in
+_toc.yml is opened from file:// and checked: math typeset by the vendored MathJax, figures loaded,
+no error output outside cells tagged `raises-exception`, no stderr output, every glued number
+present as myst-nb formats it, widgets rendered, and nothing requested from the network.
+
+Needs Debian's `chromium` and `chromium-driver`; without them these tests are skipped, except
+when CI=true, where they fail. Deselect the whole module with `-m "not book"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.book
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = ROOT / "_build"
+HTML_DIR = BUILD_DIR / "html"
+GLUE_DIR = BUILD_DIR / "jupyter_execute"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
+BUILD_TIMEOUT_S = 45 * 60  # the design budget for executing the whole book is 12 minutes
+PAGE_TIMEOUT_S = 60
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
+]
+
+
+# ---------------------------------------------------------------- the pages, from _toc.yml
+
+
+def _toc_files(entries: list[dict[str, Any]]) -> Iterator[str]:
+    for entry in entries:
+        if "file" in entry:
+            yield str(entry["file"])
+        for key in ("parts", "chapters", "sections"):
+            yield from _toc_files(entry.get(key, []))
+
+
+def toc_docnames() -> list[str]:
+    """The root and every `file:` entry of _toc.yml, in reading order, without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    names = [str(toc["root"]), *_toc_files([toc])]
+    return list(dict.fromkeys(str(PurePosixPath(name).with_suffix("")) for name in names))
+
+
+def source_path(docname: str) -> Path:
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{docname}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"_toc.yml lists {docname!r}, but neither {docname}.ipynb nor {docname}.md exists")
+
+
+DOCNAMES = toc_docnames()
+
+
+# ---------------------------------------------------------------- glue: what each page must show
+
+GLUE_ROLE = re.compile(r"\{(?P<role>glue(?::|:any|:text)?)\}`(?P<content>[^`]+)`")
+
+
+@dataclass(frozen=True)
+class GlueRef:
+    role: str  # glue, glue:, glue:any or glue:text
+    content: str  # what stands between the backticks
+    docname: str  # the document whose glue.json holds the value
+    key: str
+    fmt: str | None  # format spec of glue:text (myst-nb's default is "s"); None for glue / glue:any
+
+
+def markdown_sources(docname: str) -> list[str]:
+    path = source_path(docname)
+    if path.suffix == ".md":
+        return [path.read_text(encoding="utf-8")]
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown"]
+
+
+def _resolve_docname(from_docname: str, path: str) -> str:
+    """A `path::key` reference is relative to the citing document, like myst-nb resolves it."""
+    target = PurePosixPath(from_docname).parent / path
+    parts: list[str] = []
+    for part in target.with_suffix("").parts:
+        if part == "..":
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
+
+
+def glue_refs(docname: str) -> list[GlueRef]:
+    """Every inline glue role in the page's markdown, parsed the way myst-nb's roles parse it."""
+    refs = []
+    for text in markdown_sources(docname):
+        for match in GLUE_ROLE.finditer(text):
+            role, content = match["role"], match["content"].strip()
+            key, fmt = content, None
+            if role == "glue:text":  # as myst-nb: split off the format spec first, then `path::`
+                parts = content.rsplit(":", 1)
+                key, fmt = (parts[0], parts[1]) if len(parts) == 2 else (content, "s")
+            target = docname
+            if "::" in key:
+                path, key = key.split("::", 1)
+                target = _resolve_docname(docname, path)
+            refs.append(GlueRef(role, content, target, key, fmt))
+    return refs
+
+
+def glue_data(docname: str) -> dict[str, Any]:
+    """The glued outputs of one executed notebook: {name: display_data output}.
+
+    myst-nb writes _build/jupyter_execute/<docname>.glue.json on every build, also on a cache
+    hit; each value is the notebook output, e.g. {"data": {"text/plain": "0.123"}, "metadata":
+    {"scrapbook": {"name": ...}}, "output_type": "display_data"}.
+    """
+    path = GLUE_DIR / f"{docname}.glue.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def expected_glue_text(ref: GlueRef) -> str | None:
+    """The text myst-nb puts on the page for this role, or None when it renders no plain text."""
+    from myst_nb.core.render import get_mime_priority
+    from myst_nb.core.variables import format_plain_text
+
+    data = glue_data(ref.docname)
+    assert ref.key in data, (
+        f"{{{ref.role}}}`{ref.content}`: no glued value {ref.key!r} in "
+        f"{(GLUE_DIR / (ref.docname + '.glue.json')).relative_to(ROOT)} (glued: {sorted(data)})"
+    )
+    output = data[ref.key]
+    bundle = output.get("data", {})
+    if ref.fmt is not None:  # glue:text formats text/plain with the spec
+        return format_plain_text(bundle["text/plain"], ref.fmt)
+    mime_type = next((m for m in get_mime_priority("html", []) if m in bundle), None)
+    if mime_type != "text/plain":
+        return None  # an image, HTML or LaTeX: not plain text on the page
+    text = bundle["text/plain"]
+    if output.get("metadata", {}).get("strip_text_quotes") and re.match(r"^([\"']).*\1$", text):
+        text = text[1:-1]
+    return text
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+def summarize_build_log(log: str) -> str:
+    """The first failing cell with its traceback (nb_execution_show_tb), the warnings, the log's end."""
+    lines = ANSI_ESCAPE.sub("", log).splitlines()
+    parts = []
+    start = next((i for i, line in enumerate(lines) if "An error occurred while executing the following cell" in line), None)
+    if start is not None:
+        end = next(
+            (j for j in range(start + 1, len(lines)) if lines[j].startswith((" [mystnb", "The above exception"))),
+            min(start + 60, len(lines)),
+        )
+        parts.append("The failing cell:\n" + "\n".join(lines[start:end]).rstrip())
+    warnings = [line for line in lines if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE):", line)]
+    if warnings:
+        parts.append("Warnings and errors:\n" + "\n".join(dict.fromkeys(warnings)))
+    parts.append("Last lines of the log:\n" + "\n".join(lines[-40:]))
+    return "\n\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the book as `make book` does; if the build fails, fail with what went wrong."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    if not jupyter_book.exists():
+        pytest.fail(f"jupyter-book not found next to {sys.executable}; run `make test` (it installs it)")
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [str(jupyter_book), *BUILD_COMMAND],
+        cwd=ROOT,
+        env={**os.environ, "BOOK_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # warnings in order, next to the page being read
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"`jupyter-book {' '.join(BUILD_COMMAND)}` exited {proc.returncode} after "
+            f"{time.perf_counter() - started:.0f} s.\n{summarize_build_log(proc.stdout)}",
+            pytrace=False,
+        )
+    return HTML_DIR
+
+
+@pytest.fixture(scope="session")
+def browser(built_book: Path) -> Iterator[Any]:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        reason = (
+            f"headless Chromium is not installed ({', '.join(missing)} missing); "
+            "install it with `apt-get install chromium chromium-driver`"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="book-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the page makes
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(PAGE_TIMEOUT_S)
+    driver.set_script_timeout(PAGE_TIMEOUT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@dataclass(repr=False)
+class Page:
+    docname: str
+    source: Path
+    driver: Any
+    url: str
+    requests: dict[str, str] = field(default_factory=dict)  # request id -> URL
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (URL, error) of failed loads
+
+    def __repr__(self) -> str:
+        return f"Page({self.docname!r})"
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.source.suffix == ".ipynb"
+
+    def js(self, script: str, *args: Any) -> Any:
+        if self.driver.current_url.split("#")[0] != self.url:  # another test navigated away
+            load(self.driver, self.url)
+        return self.driver.execute_script(script, *args)
+
+    def prose(self) -> str:
+        """The page's text without code, scripts and MathJax's hidden copies; whitespace collapsed."""
+        raw = self.js(
+            "const root = (document.querySelector('article') || document.body).cloneNode(true);"
+            "root.querySelectorAll('script, style, .cell_input, mjx-assistive-mml').forEach(e => e.remove());"
+            "return root.textContent;"
+        )
+        return " ".join(raw.split())
+
+
+WAIT_FOR_PAGE = """
+const done = arguments[arguments.length - 1];
+const deadline = Date.now() + arguments[0] * 1000;
+const mathjax = window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : Promise.resolve();
+const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+function widgetsRendered() {
+  return Array.from(views).every(v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets'));
+}
+function imagesLoaded() {
+  return Array.from(document.images).every(img => img.complete);
+}
+mathjax.then(() => document.fonts.ready).then(function poll() {
+  if ((widgetsRendered() && imagesLoaded()) || Date.now() > deadline) { done('ok'); }
+  else { setTimeout(poll, 100); }
+}, err => done('MathJax failed: ' + err));
+"""
+
+
+def load(driver: Any, url: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Open `url`, wait until math, fonts, images and widgets have settled; return the page's requests."""
+    driver.get_log("performance")  # drop what earlier pages logged
+    driver.get(url)
+    for img in driver.find_elements("css selector", "img[loading='lazy']"):
+        driver.execute_script("arguments[0].loading = 'eager'", img)
+    status = driver.execute_async_script(WAIT_FOR_PAGE, PAGE_TIMEOUT_S - 5)
+    assert status == "ok", f"{url}: {status}"
+    requests: dict[str, str] = {}
+    failed: list[tuple[str, str]] = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            requests[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFailed" and params["requestId"] in requests:
+            failed.append((requests[params["requestId"]], params.get("errorText", "")))
+    return requests, failed
+
+
+@pytest.fixture(scope="module", params=DOCNAMES)
+def page(request: pytest.FixtureRequest, browser: Any) -> Page:
+    """One page of the book, loaded and settled: pytest runs all checks of a page in a row."""
+    docname = request.param
+    html = HTML_DIR / f"{docname}.html"
+    assert html.exists(), f"{html.relative_to(ROOT)} was not built (is {docname} in _toc.yml?)"
+    requests, failed = load(browser, html.as_uri())
+    return Page(docname, source_path(docname), browser, html.as_uri(), requests, failed)
+
+
+# ---------------------------------------------------------------- the build
+
+
+def test_book_builds_without_warnings(built_book: Path) -> None:
+    """`jupyter-book build -W -n` succeeded (the fixture fails otherwise) and wrote every page."""
+    missing = [name for name in DOCNAMES if not (built_book / f"{name}.html").exists()]
+    assert not missing, f"pages in _toc.yml that were not built: {missing}"
+    assert (built_book / "index.html").exists()
+
+
+# ---------------------------------------------------------------- each page
+
+
+def test_math_is_typeset(page: Page) -> None:
+    """Every math element was typeset by MathJax, without TeX errors."""
+    if not page.js("return document.querySelectorAll('.math').length"):  # Sphinx's math nodes
+        pytest.skip(f"{page.docname} has no math")
+    assert page.js("return document.querySelectorAll('mjx-container').length") > 0, (
+        f"{page.docname}: MathJax rendered nothing (is book/_vendor/mathjax served? mathjax_path in _config.yml?)"
+    )
+    raw = page.js(
+        "return Array.from(document.querySelectorAll('.math'))"
+        ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"
+    )
+    assert not raw, f"{page.docname}: {len(raw)} math element(s) left as raw TeX, e.g. {raw[:3]}"
+    errors = page.js("return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent)")
+    assert not errors, f"{page.docname}: MathJax TeX errors: {errors[:5]}"
+
+
+def test_figures_render(page: Page) -> None:
+    """No broken image anywhere; a chapter notebook shows at least one rendered figure."""
+    broken = page.js(
+        "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert not broken, f"{page.docname}: broken images: {broken}"
+    if page.is_notebook:
+        widths = page.js("return Array.from(document.querySelectorAll('.cell_output img')).map(i => i.naturalWidth)")
+        assert widths, f"{page.docname}: a chapter with no figure in any cell output"
+        assert all(width > 0 for width in widths), f"{page.docname}: figure widths {widths}"
+
+
+def test_no_unexpected_error_output(page: Page) -> None:
+    """Tracebacks appear only in cells tagged `raises-exception`."""
+    stray = page.js(
+        "return Array.from(document.querySelectorAll('.output.traceback, .output.error'))"
+        ".filter(e => !e.closest('.cell.tag_raises-exception')).map(e => (e.querySelector('pre') || e).textContent.slice(-400))"
+    )
+    assert not stray, f"{page.docname}: error output in a cell not tagged raises-exception:\n" + "\n---\n".join(stray)
+
+
+def test_raises_exception_cells_do_raise(page: Page) -> None:
+    """A cell tagged `raises-exception` shows its error: the prose around it says it fails."""
+    silent = page.js(
+        "return Array.from(document.querySelectorAll('.cell.tag_raises-exception'))"
+        ".filter(c => !c.querySelector('.output.traceback'))"
+        ".map(c => (c.querySelector('.cell_input pre') || c).textContent.trim().slice(0, 120))"
+    )
+    assert not silent, f"{page.docname}: cells tagged raises-exception that raised nothing: {silent}"
+
+
+def test_no_stderr_output(page: Page) -> None:
+    """No stderr block on the page (library warnings and TensorFlow start-up noise included)."""
+    stderr = page.js(
+        "return Array.from(document.querySelectorAll('.output.stderr'))"
+        ".map(e => (e.querySelector('pre') || e).textContent.slice(0, 300))"
+    )
+    assert not stderr, f"{page.docname}: {len(stderr)} stderr output(s):\n" + "\n---\n".join(stderr)
+
+
+def test_glued_numbers_appear(page: Page) -> None:
+    """Every {glue:text} / {glue} role shows its value, formatted as myst-nb formats it."""
+    refs = glue_refs(page.docname)
+    if not refs:
+        pytest.skip(f"{page.docname} glues nothing")
+    text = page.prose()
+    missing = []
+    for ref in refs:
+        expected = expected_glue_text(ref)
+        if expected is not None and " ".join(expected.split()) not in text:
+            missing.append(f"{{{ref.role}}}`{ref.content}` -> {expected!r}")
+    assert not missing, f"{page.docname}: glued values not on the page:\n" + "\n".join(missing)
+
+
+def test_widgets_render(page: Page) -> None:
+    """Each stored widget view is drawn by the vendored widget manager (frozen, but visible)."""
+    views = page.js("return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
+    if not views:
+        pytest.skip(f"{page.docname} has no widgets")
+    rendered = page.js(
+        "return Array.from(document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
+        ".filter(v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets')).length"
+    )
+    assert rendered == views, f"{page.docname}: {rendered} of {views} widget views rendered"
+
+
+def test_nothing_loaded_from_the_network(page: Page) -> None:
+    """All scripts and styles are local files, the page requested no http(s) URL, and no local file is missing."""
+    remote = page.js(
+        "return Array.from(document.querySelectorAll('script[src], link[rel=stylesheet][href]'))"
+        ".map(e => e.src || e.href).filter(u => /^https?:/i.test(u))"
+    )
+    assert not remote, f"{page.docname}: scripts/styles from the network: {remote}"
+    fetched = sorted({url for url in page.requests.values() if re.match(r"https?:", url, re.I)})
+    assert not fetched, f"{page.docname}: the page requested: {fetched}"
+    missing = [f"{url} ({error})" for url, error in page.failed if url.startswith("file:")]
+    assert not missing, f"{page.docname}: local files that failed to load: {missing}"
+
+
+def test_index_opens_the_intro(browser: Any) -> None:
+    """_build/html/index.html, the file a reader opens, leads to the root page of _toc.yml."""
+    browser.get((HTML_DIR / "index.html").as_uri())
+    root = HTML_DIR / f"{DOCNAMES[0]}.html"
+    deadline = time.monotonic() + 10
+    while browser.current_url.split("#")[0] != root.as_uri() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert browser.current_url.split("#")[0] == root.as_uri()

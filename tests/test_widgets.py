@@ -1,0 +1,278 @@
+"""Unit tests of `companion.widgets`: control declarations, `coerce`, and the `explore` panel."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from companion.widgets import ChoiceControl, Explorer, FloatControl, IntControl, explore  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _quiet_and_closed(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Outside IPython, `display` prints reprs: capture them, and close any figure a test left open."""
+    yield
+    plt.close("all")
+
+
+class Recorder:
+    """An explored function that records every call and draws a small figure."""
+
+    def __init__(self, fail_above: float | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.fail_above = fail_above
+
+    def __call__(self, **values: Any) -> Figure:
+        self.calls.append(values)
+        if self.fail_above is not None and values["alpha"] > self.fail_above:
+            raise ValueError(f"alpha={values['alpha']} diverges")
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, values["alpha"]])
+        return fig
+
+
+def _panel(recorder: Recorder, **options: Any) -> Explorer:
+    return explore(
+        recorder,
+        alpha=FloatControl(0.1, 0.0, 1.0),
+        num_steps=IntControl(20, 1, 100),
+        optimizer=ChoiceControl(("sgd", "momentum", "adam")),
+        **options,
+    )
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: FloatControl(0.5, 1.0, 1.0), r"low < high"),
+        (lambda: FloatControl(0.5, 1.0, 0.0), r"low < high"),
+        (lambda: FloatControl(2.0, 0.0, 1.0), r"default must be in \[0.0, 1.0\], got 2.0"),
+        (lambda: FloatControl(-0.1, 0.0, 1.0), r"default must be in \[0.0, 1.0\]"),
+        (lambda: FloatControl(float("nan"), 0.0, 1.0), r"default must be in \[0.0, 1.0\], got nan"),
+        (lambda: FloatControl(0.5, 0.0, 1.0, log=True), r"log-scale control needs low > 0, got low=0.0"),
+        (lambda: FloatControl(0.5, -1.0, 1.0, log=True), r"log-scale control needs low > 0"),
+        (lambda: IntControl(5, 10, 10), r"low < high"),
+        (lambda: IntControl(11, 0, 10), r"default must be in \[0, 10\], got 11"),
+        (lambda: IntControl(5, 0, 10, step=0), r"step must be a positive integer"),
+        (lambda: ChoiceControl(()), r"at least one option"),
+        (lambda: ChoiceControl(("sgd", "adam"), default="rmsprop"), r"'rmsprop' is not one of the options"),
+    ],
+)
+def test_bad_declarations_are_value_errors(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: FloatControl("0.5", 0.0, 1.0), r"default must be a number, got '0.5'"),
+        (lambda: FloatControl(0.5, None, 1.0), r"low must be a number, got None"),
+        (lambda: FloatControl(True, 0, 1), r"default must be a number, got True"),
+        (lambda: IntControl(1.5, 0, 3), r"default must be an integer, got 1.5"),
+        (lambda: IntControl(1, 0, 3.0), r"high must be an integer, got 3.0"),
+        (lambda: ChoiceControl("adam"), r"options must be a sequence of strings, not a single string"),
+    ],
+)
+def test_declarations_of_the_wrong_type_are_type_errors(make: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_choice_default_is_the_first_option() -> None:
+    assert ChoiceControl(("sgd", "adam")).default == "sgd"
+    assert ChoiceControl(("sgd", "adam"), default="adam").default == "adam"
+
+
+def test_range_ends_are_valid_defaults() -> None:
+    assert FloatControl(0.0, 0.0, 1.0).default == 0.0
+    assert IntControl(10, 0, 10).default == 10
+    assert FloatControl(1e-3, 1e-3, 1.0, log=True).low == 1e-3
+
+
+# ---------------------------------------------------------------- coerce
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, 0.5), (-3.0, 0.0), (7, 1.0), (float("inf"), 1.0), (np.float32(0.25), 0.25), (1, 1.0)],
+)
+def test_float_coerce_clamps_to_the_range(value: Any, expected: float) -> None:
+    result = FloatControl(0.5, 0.0, 1.0).coerce("alpha", value)
+    assert result == expected and type(result) is float
+
+
+@pytest.mark.parametrize(("value", "expected"), [(5, 5), (-2, 1), (1000, 100), (np.int64(42), 42)])
+def test_int_coerce_clamps_to_the_range(value: Any, expected: int) -> None:
+    result = IntControl(20, 1, 100).coerce("num_steps", value)
+    assert result == expected and type(result) is int
+
+
+@pytest.mark.parametrize("value", ["0.5", None, float("nan"), True, [0.5], 1 + 2j])
+def test_float_coerce_rejects_non_numbers_naming_the_control(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^alpha must be a number in \[0.0, 1.0\]"):
+        FloatControl(0.5, 0.0, 1.0).coerce("alpha", value)
+
+
+@pytest.mark.parametrize("value", [2.0, 2.5, "3", None, False, np.float64(3.0)])
+def test_int_coerce_rejects_non_integers_naming_the_control(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^num_steps must be an integer in \[1, 100\]"):
+        IntControl(20, 1, 100).coerce("num_steps", value)
+
+
+def test_choice_coerce_accepts_options_only() -> None:
+    control = ChoiceControl(("sgd", "adam"))
+    assert control.coerce("optimizer", "adam") == "adam"
+    with pytest.raises(ValueError, match=r"^optimizer must be one of \['sgd', 'adam'\], got 'rmsprop'"):
+        control.coerce("optimizer", "rmsprop")
+    with pytest.raises(TypeError, match=r"^optimizer must be one of"):
+        control.coerce("optimizer", 1)
+
+
+def test_each_control_makes_its_widget() -> None:
+    float_widget = FloatControl(0.3, 0.0, 1.0, description="step size").widget("alpha")
+    assert isinstance(float_widget, widgets.FloatSlider)
+    assert (float_widget.value, float_widget.min, float_widget.max) == (0.3, 0.0, 1.0)
+    assert float_widget.description == "step size"
+    log_widget = FloatControl(0.01, 1e-4, 1.0, log=True).widget("lr")
+    assert isinstance(log_widget, widgets.FloatLogSlider)
+    assert np.isclose(log_widget.value, 0.01) and (log_widget.min, log_widget.max) == (-4.0, 0.0)
+    assert log_widget.description == "lr"
+    int_widget = IntControl(20, 1, 100, step=5).widget("num_steps")
+    assert isinstance(int_widget, widgets.IntSlider)
+    assert (int_widget.value, int_widget.min, int_widget.max, int_widget.step) == (20, 1, 100, 5)
+    choice_widget = ChoiceControl(("sgd", "adam"), default="adam").widget("optimizer")
+    assert isinstance(choice_widget, widgets.Dropdown)
+    assert choice_widget.value == "adam" and list(choice_widget.options) == ["sgd", "adam"]
+
+
+# ---------------------------------------------------------------- explore
+
+
+def test_explore_runs_fn_once_at_once_with_the_defaults() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder)
+    assert recorder.calls == [{"alpha": 0.1, "num_steps": 20, "optimizer": "sgd"}]
+    assert explorer.num_runs == 1
+    assert explorer.status.value == ""
+    assert plt.get_fignums() == []  # the figure is shown through the display handle, then closed
+
+
+def test_explore_with_a_run_button_also_runs_once_at_once() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder, run_button=True)
+    assert len(recorder.calls) == 1
+    assert isinstance(explorer.button, widgets.Button)
+    assert explorer.button in explorer.box.children
+
+
+def test_explore_rejects_a_non_callable() -> None:
+    with pytest.raises(TypeError, match=r"fn must be callable, got int"):
+        explore(3, alpha=FloatControl(0.1, 0.0, 1.0))  # type: ignore[arg-type]
+
+
+def test_explore_rejects_an_argument_that_is_not_a_control() -> None:
+    recorder = Recorder()
+    with pytest.raises(TypeError, match=r"'alpha' must be a FloatControl, IntControl or ChoiceControl, got float"):
+        explore(recorder, alpha=0.1)  # type: ignore[arg-type]
+    assert recorder.calls == []
+
+
+def test_explore_needs_at_least_one_control() -> None:
+    with pytest.raises(ValueError, match=r"explore needs at least one control"):
+        explore(Recorder())
+
+
+@pytest.mark.parametrize("result", [None, "figure", 1.0])
+def test_explore_rejects_a_function_that_returns_no_figure(result: Any) -> None:
+    with pytest.raises(TypeError, match=r"must return a matplotlib Figure, got"):
+        explore(lambda alpha: result, alpha=FloatControl(0.1, 0.0, 1.0))
+
+
+def test_run_clamps_overrides_to_the_declared_range() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder)
+    figure = explorer.run(alpha=5.0, num_steps=-3)
+    assert isinstance(figure, Figure)
+    assert recorder.calls[-1] == {"alpha": 1.0, "num_steps": 1, "optimizer": "sgd"}
+    explorer.run(optimizer="adam")  # the other values stay where the last run left them
+    assert recorder.calls[-1] == {"alpha": 1.0, "num_steps": 1, "optimizer": "adam"}
+    assert explorer.num_runs == 3
+
+
+def test_run_rejects_an_unknown_control_name() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder)
+    with pytest.raises(TypeError, match=r"unknown control\(s\) \['beta'\]"):
+        explorer.run(beta=0.5)
+    assert len(recorder.calls) == 1
+
+
+def test_run_rejects_a_value_of_the_wrong_type() -> None:
+    explorer = _panel(Recorder())
+    with pytest.raises(TypeError, match=r"^num_steps must be an integer"):
+        explorer.run(num_steps=2.5)
+
+
+def test_changing_a_widget_reruns_fn_with_the_new_value() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder)
+    explorer.widgets["alpha"].value = 0.3
+    assert recorder.calls[-1] == {"alpha": 0.3, "num_steps": 20, "optimizer": "sgd"}
+    explorer.widgets["optimizer"].value = "adam"
+    explorer.widgets["num_steps"].value = 50
+    assert recorder.calls[-1] == {"alpha": 0.3, "num_steps": 50, "optimizer": "adam"}
+    assert len(recorder.calls) == explorer.num_runs == 4
+
+
+def test_with_a_run_button_changes_wait_for_the_click() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder, run_button=True)
+    explorer.widgets["alpha"].value = 0.7
+    explorer.widgets["num_steps"].value = 30
+    assert len(recorder.calls) == 1
+    explorer.button.click()
+    assert recorder.calls[-1] == {"alpha": 0.7, "num_steps": 30, "optimizer": "sgd"}
+    assert len(recorder.calls) == 2
+
+
+def test_an_error_in_fn_during_a_widget_run_is_shown_in_the_status() -> None:
+    recorder = Recorder(fail_above=0.5)
+    explorer = _panel(recorder)
+    explorer.widgets["alpha"].value = 0.9  # must not raise: a widget callback has nowhere to report
+    assert explorer.status.value.startswith("error:")
+    assert "alpha=0.9 diverges" in explorer.status.value
+    assert explorer.num_runs == 1
+    explorer.widgets["alpha"].value = 0.2  # a good value clears the error
+    assert explorer.status.value == ""
+    assert explorer.num_runs == 2
+
+
+def test_an_error_in_fn_called_directly_propagates() -> None:
+    explorer = _panel(Recorder(fail_above=0.5))
+    with pytest.raises(ValueError, match=r"diverges"):
+        explorer.run(alpha=0.9)
+
+
+def test_run_moves_the_widgets_to_the_values_used_without_running_twice() -> None:
+    recorder = Recorder()
+    explorer = _panel(recorder)
+    explorer.run(alpha=5.0, optimizer="adam")
+    assert explorer.widgets["alpha"].value == 1.0  # clamped, and shown as such
+    assert explorer.widgets["optimizer"].value == "adam"
+    assert len(recorder.calls) == 2  # moving the widgets did not trigger another run
+    explorer.widgets["num_steps"].value = 7  # a later slider move keeps the override
+    assert recorder.calls[-1] == {"alpha": 1.0, "num_steps": 7, "optimizer": "adam"}
