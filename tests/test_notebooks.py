@@ -23,7 +23,7 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 # cell (papermill injects overrides right after that cell, so SEED must be set before
 # `companion.setup(seed=SEED)` runs).
 STANDARD_SETUP_CELL = """\
-# Standard setup, identical in every chapter: on Colab, install the companion library first.
+# Standard setup (identical in every chapter); on Colab, install companion first.
 import sys
 
 if "google.colab" in sys.modules:
