@@ -2,8 +2,9 @@
 
 What a chapter teaches is written in the chapter; this package holds the plumbing
 around it: seeding and the device (`setup`), data that ships with the book
-(`companion.data`), the shared figure style and plots (`companion.plots`) and
-widget panels (`companion.widgets`).
+(`companion.data`), the shared figure style and plots (`companion.plots`),
+widget panels (`companion.widgets`), and the supervised training loop with
+checkpoints and a data-parallel harness (`companion.training`).
 """
 
 from companion.runtime import (
