@@ -3,7 +3,9 @@
 What a chapter teaches is written in the chapter; this package holds the plumbing
 around it: seeding and the device (`setup`), data that ships with the book
 (`companion.data`), the shared figure style and plots (`companion.plots`),
-widget panels (`companion.widgets`) and the k-armed bandit testbed (`companion.bandits`).
+widget panels (`companion.widgets`), the supervised training loop with checkpoints and a
+data-parallel harness (`companion.training`) and the k-armed bandit testbed
+(`companion.bandits`).
 """
 
 from companion.runtime import (

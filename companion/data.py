@@ -152,3 +152,69 @@ def load_house_prices(
         num_dropped_missing=num_missing,
         num_dropped_outliers=num_outliers,
     )
+
+
+# ---------------------------------------------------------------- digits
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A stratified train/test split of scikit-learn's bundled 8×8 digits (1,797 images, Alpaydin & Kaynak 1998).
+
+    ``X_*`` have shape (n, 64), float32 pixels in [0, 1] (row-major 8×8 images);
+    ``y_*`` shape (n,), int64 class indices into `class_names`.
+    """
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int]
+
+    def __repr__(self) -> str:
+        return (
+            f"Digits({len(self.y_train)} train / {len(self.y_test)} test images of "
+            f"{self.image_shape[0]}×{self.image_shape[1]} pixels, {len(self.class_names)} classes)"
+        )
+
+
+DIGITS_MAX_PIXEL = 16.0  # the bundled images count 0..16 dark cells per 4×4 block
+
+
+def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
+    """scikit-learn's bundled digits (no download), split with the class proportions kept in both parts.
+
+    The split depends only on `seed`; pixels are scaled from 0..16 to [0, 1] so that
+    a network's first layer sees inputs of order one.
+    """
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
+        raise TypeError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
+
+    from sklearn.datasets import load_digits  # late import: sklearn is slow to import
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    X = (bunch.data / DIGITS_MAX_PIXEL).astype(np.float32)  # (1797, 64)
+    y = bunch.target.astype(np.int64)  # (1797,)
+    num_classes = len(bunch.target_names)
+    num_test = int(round(test_fraction * len(y)))
+    if num_test < num_classes or len(y) - num_test < num_classes:
+        raise ValueError(
+            f"test_fraction={test_fraction} leaves fewer than one image per class ({num_classes}) in a split"
+        )
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=num_test, stratify=y, random_state=seed)
+    return Digits(
+        X_train=X_train,
+        X_test=X_test,
+        y_train=y_train,
+        y_test=y_test,
+        class_names=tuple(str(name) for name in bunch.target_names),
+        image_shape=(8, 8),
+    )
