@@ -27,12 +27,15 @@ from companion.bandits import check_probability
 
 __all__ = [
     "Episode",
+    "EpisodeBatch",
     "ShortCorridor",
     "discounted_returns",
     "evaluate",
     "make_env",
+    "make_vec_env",
     "reward_to_go",
     "rollout",
+    "rollout_batch",
 ]
 
 Rewards = TypeVar("Rewards", np.ndarray, torch.Tensor)
@@ -169,6 +172,90 @@ def discounted_returns(rewards: Rewards, gamma: float) -> Rewards:
     log-probability of the episode.
     """
     return reward_to_go(rewards, gamma)[..., 0]
+
+
+# ---------------------------------------------------------------- batches of episodes (policy-gradient chapter)
+
+
+def make_vec_env(env_id: str, num_envs: int, seed: int) -> gym.vector.VectorEnv:
+    """`num_envs` copies of `env_id` stepped together as one NumPy-vectorised environment, seeded.
+
+    Uses the environment's own vectorised implementation where it has one (CartPole's
+    is one NumPy step for all copies, many times faster on a CPU than separate
+    environments), else Gymnasium's synchronous wrapper. Copy i is seeded with
+    ``seed + i``; the action space with `seed`.
+    """
+    num_envs = _check_int("num_envs", num_envs, 1)
+    seed = _check_int("seed", seed, 0)
+    make_env(env_id, seed).close()  # the same checks and error for an unknown id as make_env
+    mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point else "sync"
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
+    envs.reset(seed=seed)
+    envs.action_space.seed(seed)
+    return envs
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """N episodes played side by side by `rollout_batch`, zero-padded to the longest, T steps.
+
+    ``mask[i, t]`` is True while episode i is running at step t; rewards after an
+    episode's end are 0, so `reward_to_go` of ``rewards`` is each episode's own G_t.
+    """
+
+    observations: np.ndarray  # (N, T, *obs_shape)
+    actions: np.ndarray  # (N, T)
+    rewards: np.ndarray  # (N, T) float64, 0 after the end
+    log_probs: torch.Tensor | None  # (N, T) with its graph, or None
+    mask: np.ndarray  # (N, T) bool
+
+    @property
+    def total_rewards(self) -> np.ndarray:
+        """The undiscounted return of each episode, shape (N,)."""
+        return self.rewards.sum(axis=1)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """The number of steps of each episode, shape (N,)."""
+        return self.mask.sum(axis=1)
+
+
+def rollout_batch(envs: gym.vector.VectorEnv, policy_fn: PolicyFn, max_steps: int) -> EpisodeBatch:
+    """Play one episode in every copy of `envs` at once (at most `max_steps` steps each).
+
+    ``policy_fn(observations)`` gets the (N, *obs_shape) batch and returns the N actions,
+    or ``(actions, log_probs)`` with log_probs of shape (N,). The copies are stepped
+    together until all have ended; a copy that has ended keeps being stepped (Gymnasium
+    resets it on its next step) but those steps are masked out and earn 0.
+    """
+    max_steps = _check_int("max_steps", max_steps, 1)
+    observation, _ = envs.reset()
+    num_envs = envs.num_envs
+    done = np.zeros(num_envs, dtype=bool)
+    observations, actions, rewards, log_probs, mask = [], [], [], [], []
+    for _ in range(max_steps):
+        output = policy_fn(observation)
+        action, log_prob = output if isinstance(output, tuple) else (output, None)
+        action = action.detach().cpu().numpy() if isinstance(action, torch.Tensor) else np.asarray(action)
+        observations.append(observation)
+        actions.append(action)
+        mask.append(~done)
+        if log_prob is not None:
+            log_probs.append(log_prob.reshape(num_envs))
+        observation, reward, terminated, truncated, _ = envs.step(action)
+        rewards.append(np.where(done, 0.0, reward))
+        done = done | terminated | truncated
+        if done.all():
+            break
+    if log_probs and len(log_probs) != len(actions):
+        raise ValueError("policy_fn returned log-probabilities on some steps but not on others")
+    return EpisodeBatch(
+        observations=np.stack(observations, axis=1),
+        actions=np.stack(actions, axis=1),
+        rewards=np.stack(rewards, axis=1).astype(np.float64),
+        log_probs=torch.stack(log_probs, dim=1) if log_probs else None,
+        mask=np.stack(mask, axis=1),
+    )
 
 
 # ---------------------------------------------------------------- episodes

@@ -167,3 +167,68 @@ def test_evaluate_is_reproducible_and_scores_a_policy() -> None:
         rl.evaluate("CartPole-v1", lean_policy, num_episodes=0, seed=1)
     with pytest.raises(ValueError, match="max_steps"):
         rl.evaluate("ShortCorridor-v0", lambda obs: 1, num_episodes=1, seed=0)
+
+
+# ---------------------------------------------------------------- batches of episodes
+
+
+def lean_batch_policy(observations: np.ndarray) -> np.ndarray:
+    return (observations[:, 2] + observations[:, 3] > 0).astype(np.int64)  # (N,)
+
+
+def test_rollout_batch_same_seed_same_batch_other_seed_other_batch() -> None:
+    def play(seed: int) -> rl.EpisodeBatch:
+        return rl.rollout_batch(rl.make_vec_env("CartPole-v1", num_envs=3, seed=seed), lean_batch_policy, max_steps=500)
+
+    batch, again, other = play(7), play(7), play(8)
+    assert batch.rewards.shape == batch.mask.shape == batch.actions.shape == (3, batch.mask.shape[1])
+    assert batch.observations.shape == (3, batch.mask.shape[1], 4)
+    np.testing.assert_array_equal(batch.observations, again.observations)
+    assert not np.array_equal(batch.observations[:, 0], other.observations[:, 0])
+    assert len({tuple(start) for start in batch.observations[:, 0]}) == 3  # every copy starts elsewhere
+    assert batch.lengths.min() > 100  # the lean controller balances for long, as with a single environment
+
+
+def test_rollout_batch_masks_and_zeroes_steps_after_each_end() -> None:
+    envs = rl.make_vec_env("CartPole-v1", num_envs=4, seed=0)
+    batch = rl.rollout_batch(envs, lambda obs: np.zeros(len(obs), dtype=np.int64), max_steps=500)
+    lengths = batch.lengths
+    assert lengths.max() == batch.mask.shape[1] and lengths.min() < 30  # always-left falls fast
+    for i, length in enumerate(lengths):
+        assert batch.mask[i, :length].all() and not batch.mask[i, length:].any()
+        assert (batch.rewards[i, length:] == 0).all() and batch.total_rewards[i] == length
+    # Reward-to-go of the padded rows is each episode's own G_t.
+    np.testing.assert_allclose(rl.reward_to_go(batch.rewards)[:, 0], lengths)
+
+
+def test_rollout_batch_keeps_log_probs_and_is_reproducible() -> None:
+    logits = torch.zeros(2, requires_grad=True)
+
+    def policy(obs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        distribution = torch.distributions.Categorical(logits=logits.expand(len(obs), 2))
+        action = distribution.sample()
+        return action, distribution.log_prob(action)
+
+    torch.manual_seed(0)
+    batch = rl.rollout_batch(rl.make_vec_env("CartPole-v1", 5, seed=1), policy, max_steps=20)
+    assert batch.log_probs is not None and batch.log_probs.shape == batch.mask.shape
+    assert batch.mask.shape[1] <= 20
+    batch.log_probs.sum().backward()
+    assert logits.grad is not None
+    torch.manual_seed(0)
+    again = rl.rollout_batch(rl.make_vec_env("CartPole-v1", 5, seed=1), policy, max_steps=20)
+    np.testing.assert_array_equal(batch.actions, again.actions)
+
+
+def test_make_vec_env_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1"):
+        rl.make_vec_env("CartPole-v1", num_envs=0, seed=0)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        rl.make_vec_env("CartPole-v1", num_envs=2, seed=-1)
+    with pytest.raises(ValueError, match="not a registered Gymnasium environment"):
+        rl.make_vec_env("CartPole-v7", num_envs=2, seed=0)
+    envs = rl.make_vec_env("ShortCorridor-v0", num_envs=2, seed=0)  # no vectorised version: the sync wrapper
+    with pytest.raises(ValueError, match="max_steps"):
+        rl.rollout_batch(envs, lambda obs: np.ones(2, dtype=np.int64), max_steps=0)
+    batch = rl.rollout_batch(envs, lambda obs: np.where(obs == 1, 0, 1), max_steps=10)
+    np.testing.assert_array_equal(batch.total_rewards, [-3.0, -3.0])
