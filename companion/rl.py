@@ -5,7 +5,9 @@ this module holds what sits around them: environments made and seeded one way
 (`make_env`), Sutton & Barto's short corridor as a Gymnasium environment
 (`ShortCorridor`), returns computed from reward sequences (`discounted_returns`,
 `reward_to_go`), one episode played and recorded (`rollout`) and a policy scored
-over fresh episodes (`evaluate`).
+over fresh episodes (`evaluate`); for DQN, a replay memory (`ReplayBuffer`), linear
+schedules for ε and the learning rate (`linear_schedule`), fast greedy acting
+(`greedy_policy`) and the training driver that takes the chapter's TD loss (`train_dqn`).
 
 Conventions: a *policy function* maps one observation (a NumPy array, as the
 environment gives it) to an action, or to a pair ``(action, log_prob)`` when the
