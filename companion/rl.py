@@ -17,7 +17,9 @@ Rewards are arrays whose last axis is time.
 
 from __future__ import annotations
 
+import copy
 import math
+import time
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -26,8 +28,10 @@ from typing import Any, Callable, TypeVar
 import gymnasium as gym
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from companion.bandits import check_positive, check_probability
+from companion.training import TrainingDiverged, save_checkpoint
 
 __all__ = [
     "DQNConfig",
@@ -524,13 +528,6 @@ def train_dqn(env_id: str, q_net: torch.nn.Module, loss_fn: DQNLossFn, config: D
     ``final_eval_episodes`` and returned — the final one, not the best. A non-finite
     loss stops training with `TrainingDiverged` naming the step.
     """
-    import copy
-    import time
-
-    from tqdm.auto import tqdm
-
-    from companion.training import TrainingDiverged, save_checkpoint
-
     if not isinstance(config, DQNConfig):
         raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
     seed = _check_int("seed", seed, 0)
@@ -538,14 +535,15 @@ def train_dqn(env_id: str, q_net: torch.nn.Module, loss_fn: DQNLossFn, config: D
     if not params:
         raise ValueError("q_net has no parameters")
     device = params[0].device
-    env = make_env(env_id, seed)
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise ValueError(f"DQN needs a discrete action space; {env_id} has {env.action_space}")
-    obs_shape = env.observation_space.shape
-    eval_seed = seed + 10_000
     checkpoint_dir = Path(config.checkpoint_dir) if config.checkpoint_dir is not None else None
     if checkpoint_dir is not None and not checkpoint_dir.is_dir():
         raise FileNotFoundError(f"checkpoint_dir {str(checkpoint_dir)!r} does not exist")
+    env = make_env(env_id, seed)
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        env.close()
+        raise ValueError(f"DQN needs a discrete action space; {env_id} has {env.action_space}")
+    obs_shape = env.observation_space.shape
+    eval_seed = seed + 10_000
 
     target_net = copy.deepcopy(q_net)
     target_net.requires_grad_(False)
