@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.animation import Animation
 from matplotlib.axes import Axes
 
 STYLE = {
@@ -128,3 +130,34 @@ def plot_loss_contour(
     if paths or optimum is not None:
         ax.legend(loc="best", fontsize=9)
     return ax
+
+
+# matplotlib's JavaScript player draws its buttons with Font Awesome 4 icons loaded from a CDN;
+# the book renders offline, so the icons become Unicode symbols (the button titles stay).
+_PLAYER_ICONS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⏮",
+    "fa fa-step-backward": "◀|",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "❚❚",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "|▶",
+    "fa fa-fast-forward": "⏭",
+    "fa fa-plus": "+",
+}
+
+
+def animation_html(animation: Animation, default_mode: str = "loop") -> str:
+    """A matplotlib animation as self-contained HTML: a JavaScript player with the frames embedded.
+
+    Needs no ffmpeg, unlike ``to_html5_video``. matplotlib's player links its icon font
+    from a CDN, which an offline page cannot load: the link is dropped and each icon
+    replaced by a Unicode symbol. Show the result with ``IPython.display.HTML``.
+    """
+    html = animation.to_jshtml(default_mode=default_mode)
+    html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", html)
+    for icon, symbol in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', symbol)
+    if "font-awesome" in html or '<i class="fa' in html:
+        raise RuntimeError("matplotlib's animation player changed: update companion.plots._PLAYER_ICONS")
+    return html

@@ -5,7 +5,9 @@ this module holds what sits around them: environments made and seeded one way
 (`make_env`), Sutton & Barto's short corridor as a Gymnasium environment
 (`ShortCorridor`), returns computed from reward sequences (`discounted_returns`,
 `reward_to_go`), one episode played and recorded (`rollout`) and a policy scored
-over fresh episodes (`evaluate`).
+over fresh episodes (`evaluate`); for DQN, a replay memory (`ReplayBuffer`), linear
+schedules for ε and the learning rate (`linear_schedule`), fast greedy acting
+(`greedy_policy`) and the training driver that takes the chapter's TD loss (`train_dqn`).
 
 Conventions: a *policy function* maps one observation (a NumPy array, as the
 environment gives it) to an action, or to a pair ``(action, log_prob)`` when the
@@ -15,27 +17,40 @@ Rewards are arrays whose last axis is time.
 
 from __future__ import annotations
 
+import copy
+import math
+import time
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import gymnasium as gym
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
-from companion.bandits import check_probability
+from companion.bandits import check_positive, check_probability
+from companion.training import TrainingDiverged, save_checkpoint
 
 __all__ = [
+    "DQNConfig",
+    "DQNResult",
     "Episode",
     "EpisodeBatch",
+    "ReplayBatch",
+    "ReplayBuffer",
     "ShortCorridor",
     "discounted_returns",
     "evaluate",
+    "greedy_policy",
+    "linear_schedule",
     "make_env",
     "make_vec_env",
     "reward_to_go",
     "rollout",
     "rollout_batch",
+    "train_dqn",
 ]
 
 Rewards = TypeVar("Rewards", np.ndarray, torch.Tensor)
@@ -355,3 +370,371 @@ def evaluate(
     finally:
         env.close()
     return float(returns.mean()), float(returns.std()), returns
+
+
+# ---------------------------------------------------------------- DQN: replay, schedules and the training driver
+#
+# The DQN chapter writes its TD loss (and the Double-DQN variant) in the notebook and
+# passes it to `train_dqn`; this section holds what sits around the loss.
+
+
+@dataclass(frozen=True)
+class ReplayBatch:
+    """A batch of transitions sampled by `ReplayBuffer.sample`; all tensors on the buffer's device.
+
+    Row i is one transition ``(s, a, r, s', terminated)``. ``terminated`` is 1.0 when s'
+    is a terminal state (its value is 0) and 0.0 otherwise, *including* when the episode
+    was cut by a time limit: a truncated episode's s' still has a future.
+    """
+
+    observations: torch.Tensor  # (B, *obs_shape) float32
+    actions: torch.Tensor  # (B,) int64
+    rewards: torch.Tensor  # (B,) float32
+    next_observations: torch.Tensor  # (B, *obs_shape) float32
+    terminated: torch.Tensor  # (B,) float32, 1.0 = terminal
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+class ReplayBuffer:
+    """Experience replay (Lin 1992): the latest `capacity` transitions, sampled uniformly.
+
+    Storage is preallocated on `device` once, so the buffer never grows: when full, each
+    new transition overwrites the oldest (a ring). Sampling is with replacement, from a
+    caller-given `torch.Generator`, so a seeded run samples the same batches.
+    """
+
+    def __init__(self, capacity: int, obs_shape: tuple[int, ...], device: torch.device | str) -> None:
+        self.capacity = _check_int("capacity", capacity, 1)
+        self.obs_shape = tuple(int(n) for n in obs_shape)
+        self.device = torch.device(device)
+        self.observations = torch.zeros((self.capacity, *self.obs_shape), dtype=torch.float32, device=self.device)
+        self.next_observations = torch.zeros_like(self.observations)
+        self.actions = torch.zeros(self.capacity, dtype=torch.int64, device=self.device)
+        self.rewards = torch.zeros(self.capacity, dtype=torch.float32, device=self.device)
+        self.terminated = torch.zeros(self.capacity, dtype=torch.float32, device=self.device)
+        self._next = 0  # the slot the next transition goes to
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, observation: Any, action: int, reward: float, next_observation: Any, terminated: bool) -> None:
+        """Store one transition, overwriting the oldest when full. ``terminated`` excludes time-limit truncation."""
+        i = self._next
+        self.observations[i] = torch.as_tensor(np.asarray(observation, dtype=np.float32).reshape(self.obs_shape))
+        self.next_observations[i] = torch.as_tensor(np.asarray(next_observation, dtype=np.float32).reshape(self.obs_shape))
+        self.actions[i] = int(action)
+        self.rewards[i] = float(reward)
+        self.terminated[i] = float(bool(terminated))
+        self._next = (i + 1) % self.capacity
+        self._size = min(self._size + 1, self.capacity)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> ReplayBatch:
+        """`batch_size` transitions drawn uniformly with replacement from those stored."""
+        batch_size = _check_int("batch_size", batch_size, 1)
+        if self._size < batch_size:
+            raise ValueError(
+                f"cannot sample batch_size={batch_size} transitions: the buffer holds only {self._size}; "
+                "add more first (train_dqn waits for learning_starts transitions)"
+            )
+        index = torch.randint(self._size, (batch_size,), generator=generator, device=generator.device).to(self.device)
+        return ReplayBatch(
+            observations=self.observations[index],
+            actions=self.actions[index],
+            rewards=self.rewards[index],
+            next_observations=self.next_observations[index],
+            terminated=self.terminated[index],
+        )
+
+
+def linear_schedule(start: float, end: float, duration: int) -> Callable[[int], float]:
+    """A function of the step t: `start` at t = 0, linearly to `end` at t = `duration`, then `end`.
+
+    Used for ε (exploration) and the learning rate. ``duration = 0`` gives `end` at once.
+    """
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    duration = _check_int("duration", duration, 0)
+    start, end = float(start), float(end)
+
+    def value_at(step: int) -> float:
+        if duration == 0 or step >= duration:
+            return end
+        return start + (end - start) * max(step, 0) / duration
+
+    return value_at
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Hyperparameters of `train_dqn`. Steps count environment steps (one action each)."""
+
+    num_steps: int = 50_000
+    """Environment steps of training."""
+    lr: float = 1e-3
+    """Adam's learning rate at the start."""
+    lr_end: float = 1e-4
+    """Learning rate reached linearly at the end of training (equal to lr: constant)."""
+    gamma: float = 0.99
+    """Discount of the TD target; 0 regresses Q on the immediate reward."""
+    batch_size: int = 128
+    """Transitions per gradient update."""
+    buffer_size: int = 50_000
+    """Replay capacity; equal to batch_size means no replay (learn from the latest batch only)."""
+    learning_starts: int = 1_000
+    """Steps of acting before the first update (at least batch_size)."""
+    train_every: int = 2
+    """One gradient update every this many environment steps."""
+    target_update_period: int = 1
+    """Gradient updates between target-network updates; tau = 1 and period 1: the target is the online net."""
+    tau: float = 0.01
+    """Each target update sets target ← tau·online + (1 − tau)·target (1 = hard copy)."""
+    eps_start: float = 1.0
+    """ε of ε-greedy at step 0 (probability of a uniformly random action)."""
+    eps_end: float = 0.04
+    """Final ε."""
+    eps_duration: int = 8_000
+    """Steps over which ε falls linearly from eps_start to eps_end."""
+    max_grad_norm: float = 10.0
+    """Gradients are clipped to this global norm (inf: no clipping)."""
+    eval_every: int = 2_500
+    """Steps between greedy evaluations recorded in the history."""
+    eval_episodes: int = 5
+    """Episodes per periodic evaluation."""
+    final_eval_episodes: int = 20
+    """Episodes of the final evaluation (the number a run is judged by)."""
+    checkpoint_dir: str | None = None
+    """Folder for best.pt and final.pt (None: no checkpoints)."""
+
+    def __post_init__(self) -> None:
+        for name in ("num_steps", "batch_size", "buffer_size", "train_every", "target_update_period", "eval_every"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("learning_starts", self.learning_starts, self.batch_size)
+        _check_int("eps_duration", self.eps_duration, 0)
+        _check_int("eval_episodes", self.eval_episodes, 1)
+        _check_int("final_eval_episodes", self.final_eval_episodes, 1)
+        if self.buffer_size < self.batch_size:
+            raise ValueError(f"buffer_size must be >= batch_size ({self.batch_size}), got {self.buffer_size}")
+        check_positive("lr", self.lr)
+        check_positive("lr_end", self.lr_end)
+        for name in ("gamma", "tau", "eps_start", "eps_end"):
+            check_probability(name, getattr(self, name))
+        if self.tau == 0:
+            raise ValueError("tau must be in (0, 1], got 0 (the target network would never change)")
+        if not self.max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 (inf for no clipping), got {self.max_grad_norm!r}")
+
+
+@dataclass
+class DQNResult:
+    """What `train_dqn` returns; ``q_net`` is the *final* network (trained in place)."""
+
+    q_net: torch.nn.Module
+    final_return: float  # mean undiscounted return of the final greedy policy over final_eval_episodes
+    final_returns: np.ndarray  # (final_eval_episodes,)
+    eval_steps: np.ndarray  # (E,) steps at which the greedy policy was evaluated
+    eval_returns: np.ndarray  # (E,) mean return of each evaluation
+    eval_q: np.ndarray  # (E,) mean max_a Q(s0, a) over the evaluation start states
+    loss_steps: np.ndarray  # (L,) steps at the end of each loss-averaging window
+    losses: np.ndarray  # (L,) mean TD loss over the window
+    episode_steps: np.ndarray  # (N,) step at which each training episode ended
+    episode_returns: np.ndarray  # (N,) undiscounted return of each training episode
+    train_seconds: float  # wall time of acting and updating, evaluations excluded
+    best_checkpoint: Path | None
+    final_checkpoint: Path | None
+
+    def steps_to(self, threshold: float) -> int | None:
+        """The first evaluation step at which the greedy policy averaged >= threshold (None: never)."""
+        hits = np.flatnonzero(self.eval_returns >= threshold)
+        return int(self.eval_steps[hits[0]]) if len(hits) else None
+
+
+DQNLossFn = Callable[[torch.nn.Module, torch.nn.Module, ReplayBatch, float], torch.Tensor]
+
+
+def greedy_policy(q_net: torch.nn.Module) -> Callable[[np.ndarray], int]:
+    """``observation -> argmax_a Q(observation, a)`` for acting, as fast as a CPU allows.
+
+    Per-call torch overhead dominates for one small observation, so for a CPU
+    ``nn.Sequential`` of Linear and ReLU layers the forward pass runs in NumPy on views
+    that share memory with the live weights (updates by the optimizer are seen at once);
+    any other network runs through torch under ``no_grad``.
+    """
+    layers = list(q_net) if isinstance(q_net, torch.nn.Sequential) else []
+    fast = bool(layers) and all(isinstance(m, (torch.nn.Linear, torch.nn.ReLU)) for m in layers)
+    fast = fast and all(p.device.type == "cpu" and p.dtype == torch.float32 for p in q_net.parameters())
+    if fast:
+        plan = [(m.weight.detach().numpy(), m.bias.detach().numpy() if m.bias is not None else None)
+                if isinstance(m, torch.nn.Linear) else None for m in layers]
+
+        def act(observation: np.ndarray) -> int:
+            x = np.asarray(observation, dtype=np.float32)
+            for step in plan:
+                if step is None:
+                    np.maximum(x, 0.0, out=x)
+                else:
+                    x = step[0] @ x if step[1] is None else step[0] @ x + step[1]
+            return int(x.argmax())
+
+        return act
+    device = next(q_net.parameters()).device
+
+    def act_torch(observation: np.ndarray) -> int:
+        with torch.no_grad():
+            x = torch.as_tensor(np.asarray(observation, dtype=np.float32), device=device)
+            return int(q_net(x.unsqueeze(0)).argmax(dim=1).item())
+
+    return act_torch
+
+
+def _start_q(q_net: torch.nn.Module, env_id: str, num_episodes: int, seed: int) -> float:
+    """Mean max_a Q(s0, a) over the start states the evaluation episodes begin from."""
+    env = make_env(env_id, seed)
+    starts = np.stack([env.reset()[0] for _ in range(num_episodes)]).astype(np.float32)
+    env.close()
+    with torch.no_grad():
+        q = q_net(torch.as_tensor(starts, device=next(q_net.parameters()).device))  # (N, num_actions)
+    return float(q.max(dim=1).values.mean())
+
+
+def train_dqn(env_id: str, q_net: torch.nn.Module, loss_fn: DQNLossFn, config: DQNConfig, seed: int, progress: bool = True) -> DQNResult:
+    """Train `q_net` by DQN (Mnih et al. 2015) on `env_id`, with the TD loss `loss_fn`.
+
+    ``loss_fn(q_net, target_net, batch, gamma) -> scalar loss`` is the chapter's: the
+    driver does the rest. Acting is ε-greedy with ε from `linear_schedule`; every
+    transition goes to a `ReplayBuffer` with ``terminated`` only for true terminal
+    states (a time-limit truncation is not an end of the task); after
+    ``learning_starts`` steps, one Adam update every ``train_every`` steps on a sampled
+    batch, gradients clipped, the learning rate decayed linearly; the target network
+    follows the online one softly or by copies (`DQNConfig.tau`). Every
+    ``eval_every`` steps the greedy policy is scored on fresh episodes (seed + 10_000);
+    the best one is checkpointed, and the final network is saved, evaluated over
+    ``final_eval_episodes`` and returned — the final one, not the best. A non-finite
+    loss stops training with `TrainingDiverged` naming the step.
+    """
+    if not isinstance(config, DQNConfig):
+        raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
+    seed = _check_int("seed", seed, 0)
+    params = list(q_net.parameters())
+    if not params:
+        raise ValueError("q_net has no parameters")
+    device = params[0].device
+    checkpoint_dir = Path(config.checkpoint_dir) if config.checkpoint_dir is not None else None
+    if checkpoint_dir is not None and not checkpoint_dir.is_dir():
+        raise FileNotFoundError(f"checkpoint_dir {str(checkpoint_dir)!r} does not exist")
+    env = make_env(env_id, seed)
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        env.close()
+        raise ValueError(f"DQN needs a discrete action space; {env_id} has {env.action_space}")
+    obs_shape = env.observation_space.shape
+    eval_seed = seed + 10_000
+
+    target_net = copy.deepcopy(q_net)
+    target_net.requires_grad_(False)
+    fused = device.type in ("cpu", "cuda")  # one fused kernel per step: less per-update overhead
+    optimizer = torch.optim.Adam(q_net.parameters(), lr=config.lr, fused=fused)
+    buffer = ReplayBuffer(config.buffer_size, obs_shape, device)
+    generator = torch.Generator(device=device if device.type == "cuda" else "cpu").manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    epsilon = linear_schedule(config.eps_start, config.eps_end, config.eps_duration)
+    lr_at = linear_schedule(config.lr, config.lr_end, config.num_steps)
+    act = greedy_policy(q_net)
+    num_actions = int(env.action_space.n)
+
+    eval_steps, eval_returns, eval_q, loss_steps, losses, window = [], [], [], [], [], []
+    episode_steps, episode_returns = [], []
+    best_return, best_path = -np.inf, None
+    eval_seconds = 0.0
+    num_updates = 0
+    observation, _ = env.reset()
+    episode_return = 0.0
+    start = time.perf_counter()
+    bar = tqdm(total=config.num_steps, desc=f"DQN on {env_id}", unit="step", disable=not progress, mininterval=1.0)
+    for step in range(1, config.num_steps + 1):
+        action = int(rng.integers(num_actions)) if rng.random() < epsilon(step) else act(observation)
+        next_observation, reward, terminated, truncated, _ = env.step(action)
+        buffer.add(observation, action, reward, next_observation, terminated)
+        episode_return += float(reward)
+        observation = next_observation
+        if terminated or truncated:
+            episode_steps.append(step)
+            episode_returns.append(episode_return)
+            observation, _ = env.reset()
+            episode_return = 0.0
+
+        if step >= config.learning_starts and step % config.train_every == 0:
+            if num_updates % config.target_update_period == 0:  # before the update: period 1, tau 1 = no target net
+                _soft_update(target_net, q_net, config.tau)
+            num_updates += 1
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
+            loss = loss_fn(q_net, target_net, buffer.sample(config.batch_size, generator), config.gamma)
+            loss_value = loss.item()  # a CPU sync per update; cheap next to the update itself
+            if not math.isfinite(loss_value):
+                bar.close()
+                env.close()
+                raise TrainingDiverged(
+                    f"the TD loss became {loss_value} at step {step} of {config.num_steps}; "
+                    "lower lr, clip gradients harder (max_grad_norm) or check the loss function"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(q_net.parameters(), config.max_grad_norm, foreach=True)
+            optimizer.step()
+            window.append(loss_value)
+
+        if step % config.eval_every == 0 or step == config.num_steps:
+            if window:
+                loss_steps.append(step)
+                losses.append(float(np.mean(window)))
+                window = []
+            tick = time.perf_counter()
+            mean_return, _, _ = evaluate(env_id, act, config.eval_episodes, eval_seed)
+            eval_steps.append(step)
+            eval_returns.append(mean_return)
+            eval_q.append(_start_q(q_net, env_id, config.eval_episodes, eval_seed))
+            if checkpoint_dir is not None and mean_return > best_return:
+                best_path = save_checkpoint(checkpoint_dir / "best.pt", q_net, None, step=step, eval_return=mean_return)
+            best_return = max(best_return, mean_return)
+            eval_seconds += time.perf_counter() - tick
+            bar.set_postfix(greedy_return=f"{mean_return:.0f}", refresh=False)
+        if step % 1000 == 0 or step == config.num_steps:
+            bar.update(step - bar.n)
+    bar.close()
+    env.close()
+    train_seconds = time.perf_counter() - start - eval_seconds
+
+    final_path = None
+    if checkpoint_dir is not None:
+        final_path = save_checkpoint(checkpoint_dir / "final.pt", q_net, optimizer, step=config.num_steps)
+    final_return, _, final_returns = evaluate(env_id, act, config.final_eval_episodes, eval_seed)
+    return DQNResult(
+        q_net=q_net,
+        final_return=final_return,
+        final_returns=final_returns,
+        eval_steps=np.asarray(eval_steps),
+        eval_returns=np.asarray(eval_returns),
+        eval_q=np.asarray(eval_q),
+        loss_steps=np.asarray(loss_steps),
+        losses=np.asarray(losses),
+        episode_steps=np.asarray(episode_steps),
+        episode_returns=np.asarray(episode_returns),
+        train_seconds=train_seconds,
+        best_checkpoint=best_path,
+        final_checkpoint=final_path,
+    )
+
+
+def _soft_update(target_net: torch.nn.Module, q_net: torch.nn.Module, tau: float) -> None:
+    """target ← tau·online + (1 − tau)·target, parameter by parameter (tau = 1: a copy)."""
+    with torch.no_grad():
+        target = list(target_net.parameters())
+        online = list(q_net.parameters())
+        if tau == 1.0:
+            for t, o in zip(target, online):
+                t.copy_(o)
+        else:
+            torch._foreach_lerp_(target, online, tau)

@@ -193,3 +193,18 @@ def test_contour_rejects_a_wrongly_shaped_path_naming_it(path: np.ndarray) -> No
 def test_contour_rejects_a_loss_of_the_wrong_shape(loss) -> None:
     with pytest.raises(ValueError, match=r"loss_on_grid must return an array of shape \(20, 20\)"):
         plot_loss_contour(loss, (-1.0, 1.0), (-1.0, 1.0), grid_size=20)
+
+
+def test_animation_html_is_self_contained() -> None:
+    from matplotlib.animation import FuncAnimation
+
+    from companion.plots import animation_html
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 0])
+    movie = FuncAnimation(fig, lambda i: line.set_ydata([i, i]) or (line,), frames=3)
+    html = animation_html(movie)
+    plt.close(fig)
+    assert "http://" not in html and "https://" not in html
+    assert html.count("<img") == 1 and "▶" in html and "❚❚" in html
+    assert 'class="fa' not in html
