@@ -4,8 +4,8 @@ What a chapter teaches is written in the chapter; this package holds the plumbin
 around it: seeding and the device (`setup`), data that ships with the book
 (`companion.data`), the shared figure style and plots (`companion.plots`),
 widget panels (`companion.widgets`), the supervised training loop with checkpoints and a
-data-parallel harness (`companion.training`) and the k-armed bandit testbed
-(`companion.bandits`).
+data-parallel harness (`companion.training`), the k-armed bandit testbed
+(`companion.bandits`) and the metrics that judge a generator (`companion.metrics`).
 """
 
 from companion.runtime import (
