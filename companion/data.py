@@ -9,6 +9,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from companion.bandits import check_positive
+
 AMES_FILE = "ames.csv.gz"
 HOUSE_FEATURES = (
     "area",  # above-ground living area, square feet
@@ -223,16 +225,16 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
 # ---------------------------------------------------------------- 2-D mixtures of Gaussians
 
 
-def _check_mixture_args(n: int, std: float, seed: int) -> None:
-    for name, value, low in (("n", n, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if isinstance(std, bool) or not isinstance(std, (int, float, np.floating)) or not 0.0 < float(std) < np.inf:
-        raise ValueError(f"std must be a finite number > 0, got {std!r}")
+def _check_int(name: str, value: int, low: int) -> int:
+    """`value` as an int if it is an integer >= `low`; otherwise a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
 
 
 def _sample_mixture(n: int, centers: np.ndarray, std: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n points from the equal-weight mixture of N(c, std² I) over `centers` (num_modes, 2); also the centres."""
+    n, seed, std = _check_int("n", n, 1), _check_int("seed", seed, 0), check_positive("std", std)
     rng = np.random.default_rng(seed)
     modes = rng.integers(len(centers), size=n)  # (n,), each point's mode
     X = centers[modes] + std * rng.standard_normal((n, 2))  # (n, 2)
@@ -249,14 +251,10 @@ def sample_ring(
     k = 0, …, num_modes − 1: `linspace(0, 2π, num_modes)` would put the last centre
     on top of the first.
     """
-    _check_mixture_args(n, std, seed)
-    if isinstance(num_modes, bool) or not isinstance(num_modes, (int, np.integer)) or num_modes < 1:
-        raise ValueError(f"num_modes must be an integer >= 1, got {num_modes!r}")
-    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating)) or not 0.0 < float(radius) < np.inf:
-        raise ValueError(f"radius must be a finite number > 0, got {radius!r}")
+    num_modes = _check_int("num_modes", num_modes, 1)
     angles = 2 * np.pi * np.arange(num_modes) / num_modes  # (num_modes,)
-    centers = float(radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
-    return _sample_mixture(n, centers, float(std), seed)
+    centers = check_positive("radius", radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
+    return _sample_mixture(n, centers, std, seed)
 
 
 def sample_grid(
@@ -267,11 +265,7 @@ def sample_grid(
     With the defaults the centres are {-4, -2, 0, 2, 4}² with std 0.05, the 2-D grid of
     the VEEGAN and PacGAN papers (Srivastava et al. 2017; Lin et al. 2018).
     """
-    _check_mixture_args(n, std, seed)
-    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
-        raise ValueError(f"side must be an integer >= 1, got {side!r}")
-    if isinstance(spacing, bool) or not isinstance(spacing, (int, float, np.floating)) or not 0.0 < float(spacing) < np.inf:
-        raise ValueError(f"spacing must be a finite number > 0, got {spacing!r}")
-    ticks = (np.arange(side) - (side - 1) / 2) * float(spacing)  # (side,)
+    side = _check_int("side", side, 1)
+    ticks = (np.arange(side) - (side - 1) / 2) * check_positive("spacing", spacing)  # (side,)
     centers = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)  # (side², 2)
-    return _sample_mixture(n, centers, float(std), seed)
+    return _sample_mixture(n, centers, std, seed)
