@@ -5,8 +5,9 @@ around it: seeding and the device (`setup`), data that ships with the book
 (`companion.data`), the shared figure style and plots (`companion.plots`),
 widget panels (`companion.widgets`), the supervised training loop with checkpoints and a
 data-parallel harness (`companion.training`), the k-armed bandit testbed
-(`companion.bandits`) and environments, returns and episodes for the
-reinforcement-learning chapters (`companion.rl`).
+(`companion.bandits`), environments, returns and episodes for the
+reinforcement-learning chapters (`companion.rl`) and the metrics that judge a
+generator (`companion.metrics`).
 """
 
 from companion.runtime import (

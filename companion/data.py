@@ -9,6 +9,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from companion.bandits import check_positive
+
 AMES_FILE = "ames.csv.gz"
 HOUSE_FEATURES = (
     "area",  # above-ground living area, square feet
@@ -218,3 +220,52 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
         class_names=tuple(str(name) for name in bunch.target_names),
         image_shape=(8, 8),
     )
+
+
+# ---------------------------------------------------------------- 2-D mixtures of Gaussians
+
+
+def _check_int(name: str, value: int, low: int) -> int:
+    """`value` as an int if it is an integer >= `low`; otherwise a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _sample_mixture(n: int, centers: np.ndarray, std: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n points from the equal-weight mixture of N(c, std² I) over `centers` (num_modes, 2); also the centres."""
+    n, seed, std = _check_int("n", n, 1), _check_int("seed", seed, 0), check_positive("std", std)
+    rng = np.random.default_rng(seed)
+    modes = rng.integers(len(centers), size=n)  # (n,), each point's mode
+    X = centers[modes] + std * rng.standard_normal((n, 2))  # (n, 2)
+    return X, centers
+
+
+def sample_ring(
+    n: int, num_modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points (n, 2) from `num_modes` Gaussians evenly spaced on a circle, and their centres (num_modes, 2).
+
+    With the defaults this is the 2-D ring of the unrolled-GAN and VEEGAN papers
+    (Metz et al. 2017; Srivastava et al. 2017). The angles are 2πk/num_modes for
+    k = 0, …, num_modes − 1: `linspace(0, 2π, num_modes)` would put the last centre
+    on top of the first.
+    """
+    num_modes = _check_int("num_modes", num_modes, 1)
+    angles = 2 * np.pi * np.arange(num_modes) / num_modes  # (num_modes,)
+    centers = check_positive("radius", radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
+    return _sample_mixture(n, centers, std, seed)
+
+
+def sample_grid(
+    n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points (n, 2) from side × side Gaussians on a square grid centred at 0, and their centres (side², 2).
+
+    With the defaults the centres are {-4, -2, 0, 2, 4}² with std 0.05, the 2-D grid of
+    the VEEGAN and PacGAN papers (Srivastava et al. 2017; Lin et al. 2018).
+    """
+    side = _check_int("side", side, 1)
+    ticks = (np.arange(side) - (side - 1) / 2) * check_positive("spacing", spacing)  # (side,)
+    centers = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)  # (side², 2)
+    return _sample_mixture(n, centers, std, seed)
