@@ -733,8 +733,8 @@ def _soft_update(target_net: torch.nn.Module, q_net: torch.nn.Module, tau: float
     with torch.no_grad():
         target = list(target_net.parameters())
         online = list(q_net.parameters())
-        if tau == 1.0:
-            for t, o in zip(target, online):
+        for t, o in zip(target, online, strict=True):
+            if tau == 1.0:
                 t.copy_(o)
-        else:
-            torch._foreach_lerp_(target, online, tau)
+            else:
+                t.lerp_(o, tau)
