@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 GLUE_DIR = BUILD_DIR / "jupyter_execute"
+SCREENSHOT_DIR = BUILD_DIR / "screenshots"  # ignored by git, like all of _build
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
@@ -431,6 +433,51 @@ def test_nothing_loaded_from_the_network(page: Page) -> None:
     assert not fetched, f"{page.docname}: the page requested: {fetched}"
     missing = [f"{url} ({error})" for url, error in page.failed if url.startswith("file:")]
     assert not missing, f"{page.docname}: local files that failed to load: {missing}"
+
+
+def test_internal_links_resolve(page: Page) -> None:
+    """Every link to a local file (other pages, figures, downloads, the sources) points to a file that exists."""
+    hrefs = page.js("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    local = [h for h in hrefs if h.startswith("file:")]  # http(s) links (launch buttons, the repository) aside
+    assert len(local) >= len(DOCNAMES), f"{page.docname}: only {len(local)} local links; is the navigation there?"
+    broken = [h for h in local if not Path(unquote(urlsplit(h).path)).exists()]
+    assert not broken, f"{page.docname}: links to local files that do not exist: {sorted(set(broken))}"
+
+
+def test_launch_buttons(page: Page) -> None:
+    """A chapter page offers Colab and Binder, each opening this very notebook from the repository."""
+    if not page.is_notebook:
+        pytest.skip(f"{page.docname} is not a notebook (launch buttons are on notebook pages only)")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repository = urlsplit(config["repository"]["url"]).path.strip("/")  # org/repo
+    branch, source = config["repository"]["branch"], page.source.relative_to(ROOT).as_posix()
+    hrefs = page.js("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    colab = f"{config['launch_buttons']['colab_url']}/github/{repository}/blob/{branch}/{source}"
+    assert colab in hrefs, f"{page.docname}: no Colab button for {colab}"
+    binder = [h for h in hrefs if h.startswith(config["launch_buttons"]["binderhub_url"])]
+    assert binder and all(source in unquote(h) for h in binder), f"{page.docname}: Binder buttons {binder}"
+
+
+def test_checks_cell_is_collapsed(page: Page) -> None:
+    """A chapter's assert cell (tagged hide-input) shows its source only on request: closed <details>."""
+    if not page.is_notebook:
+        pytest.skip(f"{page.docname} is not a notebook")
+    states = page.js(
+        "return Array.from(document.querySelectorAll('.cell.tag_hide-input'))"
+        ".map(c => { const d = c.querySelector('details'); return d ? (d.open ? 'open' : 'closed') : 'none'; })"
+    )
+    assert states and all(state == "closed" for state in states), f"{page.docname}: hide-input cells {states}"
+
+
+def test_screenshot_of_each_chapter(page: Page) -> None:
+    """A screenshot of the top of every chapter page, under _build/screenshots/, for a person to look at."""
+    if not page.is_notebook:
+        pytest.skip(f"{page.docname}: screenshots are taken of chapter pages")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{PurePosixPath(page.docname).name}.png"
+    page.js("window.scrollTo(0, 0)")
+    assert page.driver.save_screenshot(str(path)), f"{page.docname}: the screenshot could not be written"
+    assert path.stat().st_size > 10_000, f"{path}: {path.stat().st_size} bytes, an empty page?"
 
 
 def test_index_opens_the_intro(browser: Any) -> None:
