@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab seeds clean setup
+.PHONY: book test lab seeds verify clean setup
 NOTEBOOK ?= book/01_gradient_step.ipynb
 SEEDS ?= 0 1 2 3 4
 
@@ -30,7 +30,12 @@ lab: $(STAMP)
 
 # Check a chapter's claims under several seeds before asserting them: make seeds NOTEBOOK=book/... SEEDS="0 1 2"
 seeds: $(STAMP)
-	BOOK_OFFLINE=1 $(BIN)/python tests/run_seeds.py $(NOTEBOOK) $(SEEDS)
+	BOOK_OFFLINE=1 $(BIN)/python tests/reproducibility.py seeds $(NOTEBOOK) $(SEEDS)
+
+# Every chapter under SEED 0-4, as many side by side as there are cores; rewrites book/reproducibility.json
+# and the page book/reproducibility.md. Not part of `make test`. BOOK_DEVICE=cuda make verify adds a GPU section.
+verify: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/python tests/reproducibility.py run
 
 clean:
 	rm -rf _build $(VENV) companion.egg-info
