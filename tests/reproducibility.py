@@ -380,7 +380,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}".replace(",", " ")
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     return _cell_text(str(value))
 
 
@@ -426,19 +426,20 @@ def _claims_table(chapter: dict[str, Any], seeds: list[str]) -> list[str]:
 
 
 def _values_table(chapter: dict[str, Any], seeds: list[str]) -> list[str]:
+    # min / median / max first: on a narrow page the per-seed columns scroll, the spread stays in view.
     names = list(dict.fromkeys(name for run in chapter["runs"].values() for name in run["glued"]))
     lines = [
-        "| Value | " + " | ".join(f"SEED {seed}" for seed in seeds) + " | min | median | max |",
+        "| Value | min | median | max | " + " | ".join(f"SEED {seed}" for seed in seeds) + " |",
         "|---|" + "---:|" * (len(seeds) + 3),
     ]
     for name in names:
         values = [chapter["runs"][seed]["glued"].get(name) for seed in seeds]
         numbers = [value for value in values if _is_number(value)]
         stats = [min(numbers), statistics.median(numbers), max(numbers)] if numbers else [None] * 3
-        cells = [format_value(value) for value in values + stats]
+        cells = [format_value(value) for value in stats + values]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     seconds = [chapter["runs"][seed]["seconds"] for seed in seeds]
-    run_time = [*seconds, min(seconds), statistics.median(seconds), max(seconds)]
+    run_time = [min(seconds), statistics.median(seconds), max(seconds), *seconds]
     lines.append("| *run time, s* | " + " | ".join(f"{value:.0f}" for value in run_time) + " |")
     return lines
 

@@ -217,8 +217,9 @@ def _fake_section(held_by_seed: list[bool]) -> dict:
 
 def test_render_shows_values_with_their_spread_and_each_claim_per_seed() -> None:
     page = repro.render(_fake_section([True, True, False, True, True]))
-    assert "| `loss` | 0 | 1 | 2 | 3 | 4 | 0 | 2 | 4 |" in page
-    assert "| `steps` | 0 | 100 | 200 | 300 | 400 | 0 | 200 | 400 |" in page
+    assert "| `loss` | 0 | 2 | 4 | 0 | 1 | 2 | 3 | 4 |" in page
+    assert "| `steps` | 0 | 200 | 400 | 0 | 100 | 200 | 300 | 400 |" in page
+    assert "| *run time, s* | 10 | 12 | 14 | 10 | 11 | 12 | 13 | 14 |" in page
     assert "| It works. | ✓ | ✓ | ✗ | ✓ | ✓ | 4/5 |" in page
     assert "- SEED 2, *It works.*: `AssertionError: no`" in page
     assert "Not run yet: no NVIDIA GPU" in page
