@@ -139,11 +139,20 @@ def claim_labels(notebook: nbformat.NotebookNode) -> list[str]:
     labels: list[str] = []
     for cell in _code_cells(notebook):
         if _has_top_level_assert(cell.source):
-            for group in code_groups(cell.source):
-                if group.is_claim:
-                    label = group.label or group.code.splitlines()[0]
-                    labels.append(_unique(label, labels))
+            _labelled_groups(cell.source, labels)
     return labels
+
+
+def _labelled_groups(source: str, taken: list[str]) -> list[tuple[str | None, CodeGroup]]:
+    """The cell's groups, each claim with its unique label (added to `taken`), other code with None."""
+    labelled: list[tuple[str | None, CodeGroup]] = []
+    for group in code_groups(source):
+        label = None
+        if group.is_claim:
+            label = _unique(group.label or group.code.splitlines()[0], taken)
+            taken.append(label)
+        labelled.append((label, group))
+    return labelled
 
 
 def _unique(label: str, taken: list[str]) -> str:
@@ -175,10 +184,8 @@ def instrument(source: str, labels: list[str]) -> str:
     `labels` collects the labels used so far in the notebook (for repeated comments).
     """
     lines = [_CLAIM_RUNNER]
-    for group in code_groups(source):
-        if group.is_claim:
-            label = _unique(group.label or group.code.splitlines()[0], labels)
-            labels.append(label)
+    for label, group in _labelled_groups(source, labels):
+        if label is not None:
             lines.append(f"_reproducibility_claim({label!r}, {group.code!r})")
         else:
             lines.append(f"exec(compile({group.code!r}, '<cell>', 'exec'), globals())")
