@@ -43,7 +43,8 @@ def check_positive(name: str, value: float) -> float:
     return float(value)
 
 
-def _check_int(name: str, value: int, low: int) -> int:
+def check_int(name: str, value: int, low: int) -> int:
+    """`value` as an int if it is an integer >= `low` (a count, a seed); otherwise a ValueError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
@@ -68,11 +69,11 @@ class Testbed:
     """
 
     def __init__(self, num_runs: int = 2000, num_arms: int = 10, mean_offset: float = 0.0, seed: int = 0) -> None:
-        self.num_runs = _check_int("num_runs", num_runs, 1)
-        self.num_arms = _check_int("num_arms", num_arms, 2)
+        self.num_runs = check_int("num_runs", num_runs, 1)
+        self.num_arms = check_int("num_arms", num_arms, 2)
         if isinstance(mean_offset, bool) or not isinstance(mean_offset, Real) or not np.isfinite(mean_offset):
             raise ValueError(f"mean_offset must be a finite number, got {mean_offset!r}")
-        self.seed = _check_int("seed", seed, 0)
+        self.seed = check_int("seed", seed, 0)
         self.mean_offset = float(mean_offset)
         self._rng = np.random.default_rng([self.seed, 0])  # true values, then the reward noise
         self.q_star = self._rng.normal(self.mean_offset, 1.0, size=(self.num_runs, self.num_arms))
@@ -120,7 +121,7 @@ class BanditResult:
 
 def run(testbed: Testbed, agent: BanditAgent, num_steps: int = 1000) -> BanditResult:
     """Let `agent` play all runs of `testbed` for `num_steps` steps; return the per-step curves."""
-    num_steps = _check_int("num_steps", num_steps, 1)
+    num_steps = check_int("num_steps", num_steps, 1)
     average_reward = np.empty(num_steps)
     optimal_frac = np.empty(num_steps)
     for t in range(num_steps):

@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from companion.bandits import check_positive
+from companion.bandits import check_int, check_positive
 
 AMES_FILE = "ames.csv.gz"
 HOUSE_FEATURES = (
@@ -225,16 +225,9 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
 # ---------------------------------------------------------------- 2-D mixtures of Gaussians
 
 
-def _check_int(name: str, value: int, low: int) -> int:
-    """`value` as an int if it is an integer >= `low`; otherwise a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _sample_mixture(n: int, centers: np.ndarray, std: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n points from the equal-weight mixture of N(c, std² I) over `centers` (num_modes, 2); also the centres."""
-    n, seed, std = _check_int("n", n, 1), _check_int("seed", seed, 0), check_positive("std", std)
+    n, seed, std = check_int("n", n, 1), check_int("seed", seed, 0), check_positive("std", std)
     rng = np.random.default_rng(seed)
     modes = rng.integers(len(centers), size=n)  # (n,), each point's mode
     X = centers[modes] + std * rng.standard_normal((n, 2))  # (n, 2)
@@ -251,7 +244,7 @@ def sample_ring(
     k = 0, …, num_modes − 1: `linspace(0, 2π, num_modes)` would put the last centre
     on top of the first.
     """
-    num_modes = _check_int("num_modes", num_modes, 1)
+    num_modes = check_int("num_modes", num_modes, 1)
     angles = 2 * np.pi * np.arange(num_modes) / num_modes  # (num_modes,)
     centers = check_positive("radius", radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
     return _sample_mixture(n, centers, std, seed)
@@ -265,7 +258,7 @@ def sample_grid(
     With the defaults the centres are {-4, -2, 0, 2, 4}² with std 0.05, the 2-D grid of
     the VEEGAN and PacGAN papers (Srivastava et al. 2017; Lin et al. 2018).
     """
-    side = _check_int("side", side, 1)
+    side = check_int("side", side, 1)
     ticks = (np.arange(side) - (side - 1) / 2) * check_positive("spacing", spacing)  # (side,)
     centers = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)  # (side², 2)
     return _sample_mixture(n, centers, std, seed)

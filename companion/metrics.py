@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.bandits import check_positive
+from companion.bandits import check_int, check_positive
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,7 @@ def mode_coverage(
         )
     std = check_positive("std", std)
     threshold = check_positive("threshold", threshold)
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    min_count = check_int("min_count", min_count, 1)
 
     distances = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)  # (n, num_modes)
     nearest = distances.argmin(axis=1)  # (n,)

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from companion.bandits import check_positive, check_probability
-from companion.rl.episodes import _check_int, evaluate, make_env
+from companion.bandits import check_int, check_positive, check_probability
+from companion.rl.episodes import evaluate, make_env
 from companion.training import TrainingDiverged, save_checkpoint
 
 
@@ -52,7 +52,7 @@ class ReplayBuffer:
     """
 
     def __init__(self, capacity: int, obs_shape: tuple[int, ...], device: torch.device | str) -> None:
-        self.capacity = _check_int("capacity", capacity, 1)
+        self.capacity = check_int("capacity", capacity, 1)
         self.obs_shape = tuple(int(n) for n in obs_shape)
         self.device = torch.device(device)
         self.observations = torch.zeros((self.capacity, *self.obs_shape), dtype=torch.float32, device=self.device)
@@ -79,7 +79,7 @@ class ReplayBuffer:
 
     def sample(self, batch_size: int, generator: torch.Generator) -> ReplayBatch:
         """`batch_size` transitions drawn uniformly with replacement from those stored."""
-        batch_size = _check_int("batch_size", batch_size, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
         if self._size < batch_size:
             raise ValueError(
                 f"cannot sample batch_size={batch_size} transitions: the buffer holds only {self._size}; "
@@ -103,7 +103,7 @@ def linear_schedule(start: float, end: float, duration: int) -> Callable[[int], 
     for name, value in (("start", start), ("end", end)):
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
-    duration = _check_int("duration", duration, 0)
+    duration = check_int("duration", duration, 0)
     start, end = float(start), float(end)
 
     def value_at(step: int) -> float:
@@ -157,11 +157,11 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         for name in ("num_steps", "batch_size", "buffer_size", "train_every", "target_update_period", "eval_every"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("learning_starts", self.learning_starts, self.batch_size)
-        _check_int("eps_duration", self.eps_duration, 0)
-        _check_int("eval_episodes", self.eval_episodes, 1)
-        _check_int("final_eval_episodes", self.final_eval_episodes, 1)
+            check_int(name, getattr(self, name), 1)
+        check_int("learning_starts", self.learning_starts, self.batch_size)
+        check_int("eps_duration", self.eps_duration, 0)
+        check_int("eval_episodes", self.eval_episodes, 1)
+        check_int("final_eval_episodes", self.final_eval_episodes, 1)
         if self.buffer_size < self.batch_size:
             raise ValueError(f"buffer_size must be >= batch_size ({self.batch_size}), got {self.buffer_size}")
         check_positive("lr", self.lr)
@@ -263,7 +263,7 @@ def train_dqn(env_id: str, q_net: torch.nn.Module, loss_fn: DQNLossFn, config: D
     """
     if not isinstance(config, DQNConfig):
         raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0)
     params = list(q_net.parameters())
     if not params:
         raise ValueError("q_net has no parameters")

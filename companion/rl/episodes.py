@@ -9,14 +9,13 @@ over fresh episodes (`evaluate`). Import these from `companion.rl`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, Callable, TypeVar
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-from companion.bandits import check_probability
+from companion.bandits import check_int, check_probability
 
 Rewards = TypeVar("Rewards", np.ndarray, torch.Tensor)
 PolicyFn = Callable[[np.ndarray], Any]
@@ -24,12 +23,6 @@ PolicyFn = Callable[[np.ndarray], Any]
 SHORT_CORRIDOR_ID = "ShortCorridor-v0"
 # Shown in the error for an unknown id: a few that ship with Gymnasium and need nothing else.
 _EXAMPLE_ENV_IDS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", SHORT_CORRIDOR_ID)
-
-
-def _check_int(name: str, value: int, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------- the short corridor
@@ -94,7 +87,7 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
     """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0)
     try:
         env = gym.make(env_id, **kwargs)
     except gym.error.UnregisteredEnv as error:  # a wrong name, namespace or version
@@ -165,8 +158,8 @@ def make_vec_env(env_id: str, num_envs: int, seed: int) -> gym.vector.VectorEnv:
     environments), else Gymnasium's synchronous wrapper. Copy i is seeded with
     ``seed + i``; the action space with `seed`.
     """
-    num_envs = _check_int("num_envs", num_envs, 1)
-    seed = _check_int("seed", seed, 0)
+    num_envs = check_int("num_envs", num_envs, 1)
+    seed = check_int("seed", seed, 0)
     make_env(env_id, seed).close()  # the same checks and error for an unknown id as make_env
     mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point else "sync"
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
@@ -208,7 +201,7 @@ def rollout_batch(envs: gym.vector.VectorEnv, policy_fn: PolicyFn, max_steps: in
     together until all have ended; a copy that has ended keeps being stepped (Gymnasium
     resets it on its next step) but those steps are masked out and earn 0.
     """
-    max_steps = _check_int("max_steps", max_steps, 1)
+    max_steps = check_int("max_steps", max_steps, 1)
     observation, _ = envs.reset()
     num_envs = envs.num_envs
     done = np.zeros(num_envs, dtype=bool)
@@ -282,7 +275,7 @@ def rollout(env: gym.Env, policy_fn: PolicyFn, max_steps: int, seed: int | None 
     may be a Python number, a NumPy value or a torch tensor. The environment is reset
     with ``seed`` (None continues its random stream, which `make_env` seeded).
     """
-    max_steps = _check_int("max_steps", max_steps, 1)
+    max_steps = check_int("max_steps", max_steps, 1)
     observation, _ = env.reset(seed=seed)
     observations, actions, rewards, log_probs = [], [], [], []
     terminated = truncated = False
@@ -323,7 +316,7 @@ def evaluate(
     whether it is greedy or samples. ``max_steps`` defaults to the environment's own
     time limit (500 for CartPole-v1); std is the population standard deviation.
     """
-    num_episodes = _check_int("num_episodes", num_episodes, 1)
+    num_episodes = check_int("num_episodes", num_episodes, 1)
     env = make_env(env_id, seed)
     if max_steps is None:
         max_steps = env.spec.max_episode_steps if env.spec and env.spec.max_episode_steps else None
