@@ -7,9 +7,11 @@ widget panels (`companion.widgets`), the supervised training loop with checkpoin
 data-parallel harness (`companion.training`), the k-armed bandit testbed
 (`companion.bandits`), environments, returns and episodes for the
 reinforcement-learning chapters (`companion.rl`) and the metrics that judge a
-generator (`companion.metrics`).
+generator (`companion.metrics`). `expect_error` shows an error on purpose
+(the articles' broken code) and lets the notebook go on.
 """
 
+from companion.errors import expect_error
 from companion.runtime import (
     DeviceUnavailableError,
     NetworkBlockedError,
@@ -26,6 +28,7 @@ __all__ = [
     "DeviceUnavailableError",
     "NetworkBlockedError",
     "Runtime",
+    "expect_error",
     "glue",
     "resolve_device",
     "setup",

@@ -23,11 +23,20 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 # cell (papermill injects overrides right after that cell, so SEED must be set before
 # `companion.setup(seed=SEED)` runs).
 STANDARD_SETUP_CELL = """\
-# Standard setup (identical in every chapter); on Colab, install companion first.
+# Standard setup (identical in every chapter). On Colab, install companion first.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install --quiet "companion @ git+{repository_url}"
+    import subprocess
+
+    COMPANION = "companion @ git+REPOSITORY_URL"
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", COMPANION],
+        capture_output=True,
+        text=True,
+    )
+    if pip.returncode != 0:
+        raise RuntimeError(f"Could not install {COMPANION}; pip said:\\n{pip.stderr}")
 
 import companion
 from companion import glue
@@ -106,7 +115,7 @@ class TestNotebook:
         ]
         assert len(seeds) == 1, f"the parameters cell of {path.name} must assign SEED exactly once"
         assert isinstance(seeds[0].value, ast.Constant) and isinstance(seeds[0].value.value, int)
-        expected = STANDARD_SETUP_CELL.format(repository_url=repository_url())
+        expected = STANDARD_SETUP_CELL.replace("REPOSITORY_URL", repository_url())
         assert source(setup) == expected, (
             f"the second code cell of {path.name} must be the standard setup cell, exactly:\n{expected}"
         )
@@ -142,6 +151,14 @@ class TestNotebook:
         assert asserts, f"{path.name} has no assert cell: its claims are not checked"
         markdown = "".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
         assert "{bibliography}" in markdown, f"{path.name} has no bibliography"
+
+    def test_no_cell_is_meant_to_raise(self, path: Path) -> None:
+        # Colab ignores cell tags: a cell that raises stops its "Run all" there, whatever its tags say.
+        # Code that must fail runs inside `with companion.expect_error(...)`, which shows the error and goes on.
+        for i, cell in enumerate(code_cells(load(path))):
+            assert "raises-exception" not in tags(cell), (
+                f"code cell {i} of {path.name} is tagged raises-exception; use `with companion.expect_error(...)`"
+            )
 
     def test_kernel_is_python3(self, path: Path) -> None:
         assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
