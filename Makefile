@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab seeds verify clean setup
+.PHONY: book test lab readers seeds verify clean setup
 NOTEBOOK ?= book/01_gradient_step.ipynb
 SEEDS ?= 0 1 2 3 4
 
@@ -25,8 +25,14 @@ book: $(STAMP)
 test: $(STAMP)
 	BOOK_OFFLINE=1 $(BIN)/python -m pytest
 
+# JupyterLab on the readers' copies (notebooks/): the chapters with their prose in plain Markdown.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# Rewrite the readers' copies notebooks/NN_name.ipynb from book/ and the book's build (run after
+# editing a chapter; tests/test_reader_copies.py fails while a copy is stale).
+readers: book
+	$(BIN)/python tools/reader_copies.py write
 
 # Check a chapter's claims under several seeds before asserting them: make seeds NOTEBOOK=book/... SEEDS="0 1 2"
 seeds: $(STAMP)
