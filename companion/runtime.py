@@ -96,6 +96,8 @@ def setup(seed: int = 0, device: str | torch.device | None = None) -> Runtime:
     from companion import plots  # late import: plots imports matplotlib, which is slow
 
     plots.use_style()
+    # pygame (it draws CartPole's frames) prints a greeting when first imported; keep pages to the chapter.
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     if os.environ.get(OFFLINE_ENV_VAR) == "1":
         block_network()
 

@@ -314,3 +314,14 @@ def test_glue_takes_one_element_arrays_and_rejects_larger_ones() -> None:
     assert companion.glue("one", np.array([2.5])) == 2.5
     with pytest.raises(ValueError, match=r"only scalars can be glued, got an array of shape \(2,\)"):
         companion.glue("two", np.array([1.0, 2.0]))
+
+
+def test_setup_silences_pygames_greeting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pygame prints a banner to stdout on import (CartPole's frames); setup keeps it off the pages."""
+    monkeypatch.delenv("PYGAME_HIDE_SUPPORT_PROMPT", raising=False)
+    companion.setup(seed=0)
+    assert os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] == "1"
+    script = "import companion; companion.setup(seed=0); import pygame"
+    env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert "pygame" not in out.split("\n", 1)[1], out
