@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab readers seeds verify clean setup
+.PHONY: book test lab readers colab-check seeds verify clean setup
 NOTEBOOK ?= book/01_gradient_step.ipynb
 SEEDS ?= 0 1 2 3 4
 
@@ -33,6 +33,12 @@ lab: $(STAMP)
 # editing a chapter; tests/test_reader_copies.py fails while a copy is stale).
 readers: book
 	$(BIN)/python tools/reader_copies.py write
+
+# Every chapter as Colab runs it: Python 3.13 with Colab's package versions (tools/colab/), companion
+# installed by each chapter's setup cell from a snapshot of this tree, cell tags ignored. The first run
+# builds _build/colab/venv (about 4 minutes, 7 GB); later runs reuse it. Options: ARGS="--jobs 1 --keep".
+colab-check: $(STAMP)
+	$(BIN)/python tools/colab_check.py $(ARGS)
 
 # Check a chapter's claims under several seeds before asserting them: make seeds NOTEBOOK=book/... SEEDS="0 1 2"
 seeds: $(STAMP)

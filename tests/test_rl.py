@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -232,3 +234,13 @@ def test_make_vec_env_rejects_bad_arguments() -> None:
         rl.rollout_batch(envs, lambda obs: np.ones(2, dtype=np.int64), max_steps=0)
     batch = rl.rollout_batch(envs, lambda obs: np.where(obs == 1, 0, 1), max_steps=10)
     np.testing.assert_array_equal(batch.total_rewards, [-3.0, -3.0])
+
+
+def test_make_env_draws_frames_without_display_or_sound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering selects SDL's dummy drivers (unless the reader chose others): no errors on stderr on Colab."""
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    monkeypatch.setenv("SDL_AUDIODRIVER", "pulseaudio")
+    env = rl.make_env("CartPole-v1", 0, render_mode="rgb_array")
+    assert env.render().shape == (400, 600, 3)
+    assert os.environ["SDL_VIDEODRIVER"] == "dummy"
+    assert os.environ["SDL_AUDIODRIVER"] == "pulseaudio"

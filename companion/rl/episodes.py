@@ -8,6 +8,7 @@ over fresh episodes (`evaluate`). Import these from `companion.rl`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -88,6 +89,11 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
     seed = check_int("seed", seed, 0)
+    if kwargs.get("render_mode") is not None:
+        # Drawing frames needs no window and no sound: without these, SDL (under pygame) prints
+        # errors about a missing display runtime and sound card on machines that have neither (Colab).
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         env = gym.make(env_id, **kwargs)
     except gym.error.UnregisteredEnv as error:  # a wrong name, namespace or version
