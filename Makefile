@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab readers colab-check seeds verify clean setup
+.PHONY: book test lab readers colab-check lab-test seeds verify clean setup
 NOTEBOOK ?= book/01_gradient_step.ipynb
 SEEDS ?= 0 1 2 3 4
 
@@ -23,7 +23,12 @@ book: $(STAMP)
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	BOOK_OFFLINE=1 $(BIN)/python -m pytest
+	BOOK_OFFLINE=1 $(BIN)/python -m pytest -m "not lab"
+
+# Every chapter as readers open it in JupyterLab (notebooks/), in headless Chromium: run all, move the
+# Explore slider (and press Run), see the figure change, no error and no raw MyST (7-13 minutes).
+lab-test: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/python -m pytest -m lab tests/test_lab.py
 
 # JupyterLab on the readers' copies (notebooks/): the chapters with their prose in plain Markdown.
 lab: $(STAMP)

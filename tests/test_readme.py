@@ -97,3 +97,17 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert os.access(CI_RUN, os.X_OK), ".ci/run is not executable"
     assert re.search(r"^set -euo pipefail$", script, re.M), ".ci/run must `set -euo pipefail`"
     assert "test" in make_targets_in(script), f".ci/run does not run the README's test command `{TEST_COMMAND}`"
+
+
+def test_colab_links_open_the_readers_copies() -> None:
+    """The README's Colab links open each chapter's reader's copy, under _config.yml's repository."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repository = config["repository"]["url"].split("://", 1)[1].split("/", 1)[1].strip("/")
+    prefix = f"{config['launch_buttons']['colab_url']}/github/{repository}/blob/{config['repository']['branch']}/"
+    links = re.findall(r"\((https://colab\.research\.google\.com/[^)\s]+)\)", README.read_text(encoding="utf-8"))
+    chapters = sorted(path.name for path in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(link.rsplit("/", 1)[1] for link in links) == chapters, links
+    for link in links:
+        assert link.startswith(prefix + "notebooks/"), f"{link} does not start with {prefix}notebooks/"
