@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -34,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from test_rendered_book import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
+from browser import headless_chromium
 
 pytestmark = pytest.mark.lab
 
@@ -252,31 +251,8 @@ def stop_server(server: LabServer) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium with the rendered-book test's flags and a fresh profile."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        reason = (
-            f"headless Chromium is not installed ({', '.join(missing)} missing); "
-            "install it with `apt-get install chromium chromium-driver`"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true: {reason}", pytrace=False)
-        pytest.skip(reason)
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="lab-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_script_timeout(LAB_LOAD_TIMEOUT_S)
-    try:
+    with headless_chromium("lab-chromium-", LAB_LOAD_TIMEOUT_S) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

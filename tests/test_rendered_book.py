@@ -13,10 +13,7 @@ when CI=true, where they fail. Deselect the whole module with `-m "not book"`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from browser import headless_chromium
 
 pytestmark = pytest.mark.book
 
@@ -33,20 +31,7 @@ BUILD_DIR = ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 GLUE_DIR = BUILD_DIR / "jupyter_execute"
 SCREENSHOT_DIR = BUILD_DIR / "screenshots"  # ignored by git, like all of _build
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PAGE_TIMEOUT_S = 60
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,1000",
-]
 
 
 # ---------------------------------------------------------------- the pages, from _toc.yml
@@ -171,33 +156,8 @@ def expected_glue_text(ref: GlueRef) -> str | None:
 
 @pytest.fixture(scope="session")
 def browser(built_book: Path) -> Iterator[Any]:
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        reason = (
-            f"headless Chromium is not installed ({', '.join(missing)} missing); "
-            "install it with `apt-get install chromium chromium-driver`"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true: {reason}", pytrace=False)
-        pytest.skip(reason)
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="book-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the page makes
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(PAGE_TIMEOUT_S)
-    driver.set_script_timeout(PAGE_TIMEOUT_S)
-    try:
+    with headless_chromium("book-chromium-", PAGE_TIMEOUT_S, log_requests=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @dataclass(repr=False)
