@@ -32,7 +32,9 @@ CHROMIUM_FLAGS = [
 
 
 @contextmanager
-def headless_chromium(profile_prefix: str, timeout_s: float, log_requests: bool = False) -> Iterator[Any]:
+def headless_chromium(
+    profile_prefix: str, timeout_s: float, log_requests: bool = False
+) -> Iterator[Any]:
     """A selenium driver on a fresh profile; `log_requests` records every request the page makes."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:

@@ -7,7 +7,8 @@ temporary directory. For each chapter, in order: open it, "Run All", wait until 
 has run, check that no cell shows an error output and that no markdown cell shows raw MyST
 markup (a role, a directive fence, a target), then move the first slider of the chapter's
 Explore panel, press Run where the panel has one, and wait for the figure under the panel to
-change. Screenshots go to _build/lab-screenshots/, timings and findings to _build/lab-summary.json.
+change. Screenshots go to _build/lab-screenshots/, timings and findings to
+_build/lab-summary.json.
 
 Slow (as long as executing the whole book): marked `lab` and run on its own with
 `python -m pytest -m lab tests/test_lab.py`. Needs Debian's `chromium` and `chromium-driver`;
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-
 from browser import headless_chromium
 
 pytestmark = pytest.mark.lab
@@ -51,26 +51,39 @@ LAB_LOAD_TIMEOUT_S = 120
 # A chapter takes 20-150 s at home and up to twice that on a loaded machine (measured: chapter 2
 # took 412 s in Lab on two cores shared with other jobs); raise it with LAB_CHAPTER_TIMEOUT_S.
 RUN_ALL_TIMEOUT_S = float(os.environ.get("LAB_CHAPTER_TIMEOUT_S", "600"))
-# Measured 1-3 s per panel on two cores (chapter 5's 4000-step DQN included); generous for a busy machine.
+# Measured 1-3 s per panel on two cores (chapter 5's 4000-step DQN included); generous for a
+# busy machine.
 PANEL_TIMEOUT_S = 120
 POLL_S = 0.25
 SLIDER_KEY_PRESSES = 3
-# Settings a reader could change in Lab, fixed here: every cell in the DOM, nothing fetched from the web.
+# Settings a reader could change in Lab, fixed here: every cell in the DOM, nothing fetched from
+# the web.
 USER_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
-def wait_for(what: str, poll: Callable[[], Any], timeout_s: float, on_timeout: Callable[[], str] = str) -> Any:
-    """Call `poll` every POLL_S seconds until it returns something truthy; fail after `timeout_s`."""
+def wait_for(
+    what: str, poll: Callable[[], Any], timeout_s: float, on_timeout: Callable[[], str] = str
+) -> Any:
+    """Call `poll` every POLL_S seconds until it returns something truthy.
+
+    Fail after `timeout_s`.
+    """
     deadline = time.monotonic() + timeout_s
     while True:
         result = poll()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}. {on_timeout()}", pytrace=False)
+            pytest.fail(
+                f"timed out after {timeout_s:.0f} s waiting for {what}. {on_timeout()}",
+                pytrace=False,
+            )
         time.sleep(POLL_S)
 
 
@@ -93,7 +106,9 @@ class Summary:
             "total_seconds": round(time.monotonic() - self.started, 1),
             "chapters": self.chapters,
         }
-        SUMMARY_PATH.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        SUMMARY_PATH.write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +132,10 @@ class LabServer:
         return "\n".join(lines[-num_lines:])
 
     def api(self, path: str, method: str = "GET") -> Any:
-        """Call the server's REST API with the token; the parsed JSON reply (None for an empty one)."""
+        """Call the server's REST API with the token.
+
+        Return the parsed JSON reply (None for an empty one).
+        """
         request = urllib.request.Request(
             f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
         )
@@ -127,7 +145,10 @@ class LabServer:
 
 
 def die_with_parent() -> None:
-    """Run in the server's process before exec: on Linux it gets SIGTERM (and stops its kernels) if pytest is killed."""
+    """Run in the server's process before exec.
+
+    On Linux the server then gets SIGTERM (and stops its kernels) if pytest is killed.
+    """
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -144,25 +165,40 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def reader_copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temporary copy of the notebook folder: Lab's autosave must never write into the checkout."""
+    """A temporary copy of the notebook folder.
+
+    Lab's autosave must never write into the checkout.
+    """
     notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")) if NOTEBOOK_DIR.is_dir() else []
     if not notebooks:
         pytest.fail(
-            f"no chapter notebooks (NN_name.ipynb) in {NOTEBOOK_DIR}: generate the reader's copies first "
+            f"no chapter notebooks (NN_name.ipynb) in {NOTEBOOK_DIR}: "
+            "generate the reader's copies first "
             "(or point LAB_NOTEBOOKS at another folder, e.g. LAB_NOTEBOOKS=book)",
             pytrace=False,
         )
     copy = tmp_path_factory.mktemp("lab") / "notebooks"
-    shutil.copytree(NOTEBOOK_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "_build"))
+    shutil.copytree(
+        NOTEBOOK_DIR,
+        copy,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "_build"),
+    )
     return copy
 
 
 @pytest.fixture(scope="session")
-def lab_server(reader_copies: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """JupyterLab from this venv on 127.0.0.1, every directory it writes in a temporary one; stopped at the end."""
+def lab_server(
+    reader_copies: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """JupyterLab from this venv on 127.0.0.1; stopped at the end.
+
+    Every directory it writes in is a temporary one.
+    """
     jupyter_lab = Path(sys.executable).parent / "jupyter-lab"
     if not jupyter_lab.exists():
-        pytest.fail(f"jupyter-lab not found next to {sys.executable}; run `make setup`", pytrace=False)
+        pytest.fail(
+            f"jupyter-lab not found next to {sys.executable}; run `make setup`", pytrace=False
+        )
     home = tmp_path_factory.mktemp("lab-home")
     settings_dir = home / "user-settings"
     for relative, values in USER_SETTINGS.items():
@@ -178,7 +214,8 @@ def lab_server(reader_copies: Path, tmp_path_factory: pytest.TempPathFactory) ->
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "IPYTHONDIR": str(home / "ipython"),
     }
-    # A reader's kernel uses the inline backend; an inherited MPLBACKEND=Agg would hide every figure.
+    # A reader's kernel uses the inline backend; an inherited MPLBACKEND=Agg would hide every
+    # figure.
     env.pop("MPLBACKEND", None)
     port, token = free_port(), secrets.token_hex(24)
     command = [
@@ -212,7 +249,10 @@ def lab_server(reader_copies: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
     def ready() -> bool:
         if process.poll() is not None:
-            pytest.fail(f"jupyter-lab exited {process.returncode} at start:\n{server.log_tail()}", pytrace=False)
+            pytest.fail(
+                f"jupyter-lab exited {process.returncode} at start:\n{server.log_tail()}",
+                pytrace=False,
+            )
         try:
             server.api("/api/status")
         except (urllib.error.URLError, ConnectionError):
@@ -229,7 +269,10 @@ def lab_server(reader_copies: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def stop_server(server: LabServer) -> None:
-    """Ask the server to shut down (it stops its kernels), then terminate its process group if it lingers."""
+    """Ask the server to shut down (it stops its kernels).
+
+    Then terminate its process group if it lingers.
+    """
     try:
         server.api("/api/shutdown", method="POST")
     except (urllib.error.URLError, ConnectionError):
@@ -260,7 +303,8 @@ def lab(browser: Any, lab_server: LabServer) -> Any:
     """The browser with JupyterLab loaded and restored (a fresh workspace: nothing open)."""
     # Keep every resource-timing entry, so the loopback test sees all requests of the session.
     browser.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument", {"source": "performance.setResourceTimingBufferSize(1000000);"}
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": "performance.setResourceTimingBufferSize(1000000);"},
     )
     browser.get(f"{lab_server.url}/lab?reset&token={lab_server.token}")
     status = browser.execute_async_script(
@@ -268,9 +312,11 @@ def lab(browser: Any, lab_server: LabServer) -> Any:
         const done = arguments[arguments.length - 1];
         const deadline = Date.now() + arguments[0] * 1000;
         (function poll() {
-          if (window.jupyterapp) { window.jupyterapp.restored.then(() => done('ok'), e => done('error: ' + e)); }
-          else if (Date.now() > deadline) { done('window.jupyterapp never appeared (expose_app_in_browser?)'); }
-          else { setTimeout(poll, 100); }
+          if (window.jupyterapp) {
+            window.jupyterapp.restored.then(() => done('ok'), e => done('error: ' + e));
+          } else if (Date.now() > deadline) {
+            done('window.jupyterapp never appeared (expose_app_in_browser?)');
+          } else { setTimeout(poll, 100); }
         })();
         """,
         LAB_LOAD_TIMEOUT_S - 5,
@@ -305,7 +351,10 @@ OPEN_NOTEBOOK = """
 const [path, done] = [arguments[0], arguments[arguments.length - 1]];
 const app = window.jupyterapp;
 app.commands.execute('docmanager:open', {path: path, factory: 'Notebook'})
-  .then(w => { window.__bookNotebook = w; return w.context.ready.then(() => w.sessionContext.ready).then(() => w); })
+  .then(w => {
+    window.__bookNotebook = w;
+    return w.context.ready.then(() => w.sessionContext.ready).then(() => w);
+  })
   .then(w => { app.shell.activateById(w.id); done(w.content.notebookConfig.windowingMode); })
   .catch(e => done('error: ' + e));
 """
@@ -329,14 +378,17 @@ for (const [cell, index] of code) {
 }
 const unfinished = code.filter(([c]) => c.model.executionCount == null)
   .map(([c, i]) => `cell ${i}: ${c.model.sharedModel.getSource().split('\\n')[0].slice(0, 100)}`);
-return {kernel: kernel ? kernel.status : 'none', codeCells: code.length, unfinished: unfinished, errors: errors};
+return {kernel: kernel ? kernel.status : 'none', codeCells: code.length,
+        unfinished: unfinished, errors: errors};
 """
 
 SHUT_DOWN_NOTEBOOK = """
 const done = arguments[arguments.length - 1];
 const w = window.__bookNotebook;
 if (!w) { done('none'); return; }
-w.sessionContext.shutdown().catch(() => null).then(() => { w.dispose(); window.__bookNotebook = null; done('ok'); });
+w.sessionContext.shutdown().catch(() => null).then(() => {
+  w.dispose(); window.__bookNotebook = null; done('ok');
+});
 """
 
 
@@ -345,8 +397,13 @@ def notebook_state(driver: Any) -> dict[str, Any]:
 
 
 def run_all(driver: Any, name: str) -> ChapterRun:
-    """Clear the outputs, Run All, and wait until every code cell ran, or an error stopped the run."""
-    driver.execute_script("return window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    """Clear the outputs, Run All, and wait until every code cell ran.
+
+    Or until an error stopped the run.
+    """
+    driver.execute_script(
+        "return window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')"
+    )
     started = time.monotonic()
     driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     stopped_since: float | None = None
@@ -384,15 +441,26 @@ def run_all(driver: Any, name: str) -> ChapterRun:
 
 
 @pytest.fixture(scope="module", params=CHAPTERS)
-def chapter(request: pytest.FixtureRequest, summary: Summary, lab: Any, lab_server: LabServer) -> Iterator[ChapterRun]:
+def chapter(
+    request: pytest.FixtureRequest, summary: Summary, lab: Any, lab_server: LabServer
+) -> Iterator[ChapterRun]:
     """One chapter opened in Lab and run from a clean state; its kernel is shut down afterwards."""
     name = request.param
     if not (lab_server.root_dir / name).exists():
-        pytest.fail(f"{NOTEBOOK_DIR / name} is missing: the reader's copies lack this chapter", pytrace=False)
+        pytest.fail(
+            f"{NOTEBOOK_DIR / name} is missing: the reader's copies lack this chapter",
+            pytrace=False,
+        )
     mode = lab.execute_async_script(OPEN_NOTEBOOK, name)
-    assert mode == "none", f"{name}: could not open it, or cells are virtualised (windowingMode {mode!r})"
+    assert mode == "none", (
+        f"{name}: could not open it, or cells are virtualised (windowingMode {mode!r})"
+    )
     try:
-        wait_for(f"{name}'s kernel to start", lambda: notebook_state(lab)["kernel"] == "idle", LAB_LOAD_TIMEOUT_S)
+        wait_for(
+            f"{name}'s kernel to start",
+            lambda: notebook_state(lab)["kernel"] == "idle",
+            LAB_LOAD_TIMEOUT_S,
+        )
         run = run_all(lab, name)
         summary.record(
             name,
@@ -404,7 +472,8 @@ def chapter(request: pytest.FixtureRequest, summary: Summary, lab: Any, lab_serv
         )
         yield run
     finally:
-        # Also after a failure or a timeout: a kernel left running would slow down the next chapters.
+        # Also after a failure or a timeout: a kernel left running would slow down the next
+        # chapters.
         lab.set_script_timeout(60)
         lab.execute_async_script(SHUT_DOWN_NOTEBOOK)
         lab.set_script_timeout(LAB_LOAD_TIMEOUT_S)
@@ -414,13 +483,21 @@ def chapter(request: pytest.FixtureRequest, summary: Summary, lab: Any, lab_serv
 
 
 def test_run_all_without_error(chapter: ChapterRun) -> None:
-    """Run All reaches the last cell with no error output (the articles' broken code prints its traceback)."""
+    """Run All reaches the last cell with no error output.
+
+    The articles' broken code prints its traceback rather than raising.
+    """
     assert not chapter.timed_out, (
-        f"{chapter.name}: Run All did not finish within {RUN_ALL_TIMEOUT_S:.0f} s (LAB_CHAPTER_TIMEOUT_S); "
-        f"kernel {chapter.kernel_status}, first cell not yet run: {(chapter.unfinished or ['none'])[0]}"
+        f"{chapter.name}: Run All did not finish within {RUN_ALL_TIMEOUT_S:.0f} s "
+        f"(LAB_CHAPTER_TIMEOUT_S); kernel {chapter.kernel_status}, "
+        f"first cell not yet run: {(chapter.unfinished or ['none'])[0]}"
     )
-    assert not chapter.errors, f"{chapter.name}: error output(s) in Lab:\n" + "\n---\n".join(chapter.errors)
-    assert chapter.kernel_status == "idle", f"{chapter.name}: the kernel ended {chapter.kernel_status!r}"
+    assert not chapter.errors, f"{chapter.name}: error output(s) in Lab:\n" + "\n---\n".join(
+        chapter.errors
+    )
+    assert chapter.kernel_status == "idle", (
+        f"{chapter.name}: the kernel ended {chapter.kernel_status!r}"
+    )
     assert not chapter.unfinished, f"{chapter.name}: cells that never ran: {chapter.unfinished[:5]}"
 
 
@@ -429,19 +506,24 @@ def test_run_all_without_error(chapter: ChapterRun) -> None:
 RAW_MYST = r"""
 const w = window.__bookNotebook;
 const findings = [];
-const markdown = w.content.widgets.map((c, i) => [c, i]).filter(([c]) => c.model.type === 'markdown');
+const markdown = w.content.widgets.map((c, i) => [c, i])
+  .filter(([c]) => c.model.type === 'markdown');
 const unrendered = markdown.filter(([c]) => !c.node.querySelector('.jp-RenderedMarkdown')).length;
 if (unrendered) { return {pending: unrendered}; }
-const literal = ['{glue', '{cite', '{doc}', '{ref}', '{numref}', '{eq}', '{term}', '{bibliography}', '```{', ':::{'];
+const literal = ['{glue', '{cite', '{doc}', '{ref}', '{numref}', '{eq}', '{term}', '{bibliography}',
+                 '```{', ':::{'];
 for (const [cell, index] of markdown) {
   const root = cell.node.querySelector('.jp-RenderedMarkdown').cloneNode(true);
   root.querySelectorAll('mjx-container, script, style').forEach(e => e.remove());
   const before = findings.length;
-  const add = what => findings.push(`cell ${index}: ${what.replace(/\s+/g, ' ').trim().slice(0, 120)}`);
-  // A role: {name} right before inline code, e.g. {glue:text}`x:.3f` renders as "{glue:text}<code>x:.3f</code>".
+  const add = what => findings.push(
+    `cell ${index}: ${what.replace(/\s+/g, ' ').trim().slice(0, 120)}`);
+  // A role: {name} right before inline code, e.g. {glue:text}`x:.3f` renders as
+  // "{glue:text}<code>x:.3f</code>".
   root.querySelectorAll('code').forEach(code => {
     const prev = code.previousSibling;
-    if (prev && prev.nodeType === Node.TEXT_NODE && /\{[A-Za-z][\w:+.-]*\}$/.test(prev.textContent)) {
+    if (prev && prev.nodeType === Node.TEXT_NODE
+        && /\{[A-Za-z][\w:+.-]*\}$/.test(prev.textContent)) {
       add(prev.textContent.slice(-30) + '`' + code.textContent + '`');
     }
   });
@@ -468,7 +550,10 @@ return {pending: 0, findings: [...new Set(findings)]};
 
 
 def test_no_raw_myst_markup(chapter: ChapterRun, lab: Any, summary: Summary) -> None:
-    """Prose reads right in plain JupyterLab: numbers and citations, never a MyST role, directive or target."""
+    """Prose reads right in plain JupyterLab: numbers and citations, never MyST markup.
+
+    No MyST role, directive or target is left showing.
+    """
     result = wait_for(
         f"{chapter.name}'s markdown cells to render",
         lambda: (lambda r: r if not r["pending"] else None)(lab.execute_script(RAW_MYST)),
@@ -478,7 +563,10 @@ def test_no_raw_myst_markup(chapter: ChapterRun, lab: Any, summary: Summary) -> 
     summary.record(chapter.name, raw_myst=findings)
     if findings:
         listed = "\n".join(findings[:40])
-        pytest.fail(f"{chapter.name}: {len(findings)} raw MyST markup finding(s) in Lab:\n{listed}", pytrace=False)
+        pytest.fail(
+            f"{chapter.name}: {len(findings)} raw MyST markup finding(s) in Lab:\n{listed}",
+            pytrace=False,
+        )
 
 
 # ---------------------------------------------------------------- the Explore panel
@@ -488,18 +576,21 @@ def test_no_raw_myst_markup(chapter: ChapterRun, lab: Any, summary: Summary) -> 
 FIND_PANEL = """
 const w = window.__bookNotebook;
 const cells = w.content.widgets.filter(c => c.model.type === 'code'
-  && /\\bexplore\\(/.test(c.model.sharedModel.getSource()) && c.node.querySelector('.jp-OutputArea .widget-vbox'));
+  && /\\bexplore\\(/.test(c.model.sharedModel.getSource())
+  && c.node.querySelector('.jp-OutputArea .widget-vbox'));
 if (cells.length !== 1) { return {error: `${cells.length} cells with an explore( panel`}; }
 const cell = cells[0];
 const box = cell.node.querySelector('.jp-OutputArea .widget-vbox');
 const slider = box.querySelector('.widget-slider');
-const images = Array.from(cell.node.querySelectorAll('.jp-OutputArea-output img')).filter(i => !box.contains(i));
+const images = Array.from(cell.node.querySelectorAll('.jp-OutputArea-output img'))
+  .filter(i => !box.contains(i));
 window.__bookPanel = {cell: cell, box: box};
 return {
   error: null,
   handle: slider ? slider.querySelector('.noUi-handle') : null,
   name: slider ? slider.querySelector('.widget-label').textContent : null,
-  runButton: Array.from(box.querySelectorAll('button')).find(b => b.textContent.trim() === 'Run') || null,
+  runButton: Array.from(box.querySelectorAll('button'))
+    .find(b => b.textContent.trim() === 'Run') || null,
   figures: images.length,
 };
 """
@@ -508,11 +599,14 @@ return {
 PANEL_STATE = """
 const panel = window.__bookPanel;
 const readout = panel.box.querySelector('.widget-slider .widget-readout');
-const status = Array.from(panel.box.children).filter(e => e.classList.contains('widget-label')).pop();
-const image = Array.from(panel.cell.node.querySelectorAll('.jp-OutputArea-output img')).find(i => !panel.box.contains(i));
+const status = Array.from(panel.box.children)
+  .filter(e => e.classList.contains('widget-label')).pop();
+const image = Array.from(panel.cell.node.querySelectorAll('.jp-OutputArea-output img'))
+  .find(i => !panel.box.contains(i));
 const src = image ? image.src : '';
 if (arguments[0]) { panel.before = src; }
-return {value: readout ? readout.textContent.trim() : null, status: status ? status.textContent : null,
+return {value: readout ? readout.textContent.trim() : null,
+        status: status ? status.textContent : null,
         figureChanged: !!src && src !== panel.before};
 """
 
@@ -522,22 +616,34 @@ def panel_state(driver: Any, remember_figure: bool = False) -> dict[str, Any]:
 
 
 def test_explore_panel_redraws(chapter: ChapterRun, lab: Any, summary: Summary) -> None:
-    """Moving the Explore panel's first slider (and pressing Run) re-runs the chapter's function and redraws its figure."""
+    """Moving the Explore panel's first slider (and pressing Run) redraws its figure.
+
+    The panel re-runs the chapter's function to draw it.
+    """
     from selenium.webdriver.common.keys import Keys
 
     if not chapter.ok:
-        pytest.fail(f"{chapter.name}: Run All did not finish cleanly, so the panel is not live (see the run-all test)")
+        pytest.fail(
+            f"{chapter.name}: Run All did not finish cleanly, so the panel is not live "
+            "(see the run-all test)"
+        )
     panel = lab.execute_script(FIND_PANEL)
-    assert panel["error"] is None, f"{chapter.name}: expected one Explore panel, found {panel['error']}"
+    assert panel["error"] is None, (
+        f"{chapter.name}: expected one Explore panel, found {panel['error']}"
+    )
     assert panel["handle"] is not None, f"{chapter.name}: the Explore panel has no slider"
     assert panel["figures"] == 1, (
         f"{chapter.name}: {panel['figures']} figures under the panel after Run All, expected 1"
     )
     before = panel_state(lab, remember_figure=True)
-    assert before["status"] == "", f"{chapter.name}: the panel's status after Run All is {before['status']!r}"
+    assert before["status"] == "", (
+        f"{chapter.name}: the panel's status after Run All is {before['status']!r}"
+    )
 
     started = time.monotonic()
-    lab.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", panel["handle"])
+    lab.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", panel["handle"]
+    )
     for _ in range(SLIDER_KEY_PRESSES):
         panel["handle"].send_keys(Keys.ARROW_RIGHT)
     moved = wait_for(
@@ -558,7 +664,9 @@ def test_explore_panel_redraws(chapter: ChapterRun, lab: Any, summary: Summary) 
     def stuck() -> str:
         return f"Status {panel_state(lab)['status']!r}, kernel {notebook_state(lab)['kernel']}."
 
-    after = wait_for(f"{chapter.name}'s panel to redraw its figure", redrawn, PANEL_TIMEOUT_S, stuck)
+    after = wait_for(
+        f"{chapter.name}'s panel to redraw its figure", redrawn, PANEL_TIMEOUT_S, stuck
+    )
     seconds = round(time.monotonic() - started, 1)
     summary.record(
         chapter.name,
@@ -574,14 +682,20 @@ def test_explore_panel_redraws(chapter: ChapterRun, lab: Any, summary: Summary) 
     lab.save_screenshot(str(screenshot))
     summary.record(chapter.name, screenshot=str(screenshot.relative_to(ROOT)))
 
-    assert not after["status"].startswith("error"), f"{chapter.name}: the panel reports {after['status']!r}"
+    assert not after["status"].startswith("error"), (
+        f"{chapter.name}: the panel reports {after['status']!r}"
+    )
     errors = notebook_state(lab)["errors"]
-    assert not errors, f"{chapter.name}: error output after moving the slider:\n" + "\n---\n".join(errors)
+    assert not errors, f"{chapter.name}: error output after moving the slider:\n" + "\n---\n".join(
+        errors
+    )
     assert after["figureChanged"], f"{chapter.name}: the figure under the panel did not change"
 
 
 def test_browser_stayed_on_loopback(chapter: ChapterRun, lab: Any, lab_server: LabServer) -> None:
     """Everything the page requested so far came from the local server (or data:/blob: URLs)."""
     urls = lab.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    foreign = sorted({u for u in urls if not u.startswith((lab_server.url + "/", "data:", "blob:"))})
+    foreign = sorted(
+        {u for u in urls if not u.startswith((lab_server.url + "/", "data:", "blob:"))}
+    )
     assert not foreign, f"{chapter.name}: the browser requested {foreign[:10]}"

@@ -43,9 +43,6 @@ from companion import glue
 
 rt = companion.setup(seed=SEED)"""
 
-GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`(?:[^`:]+\.ipynb::)?([A-Za-z_][A-Za-z0-9_]*)")
-GLUE_CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
-
 
 def repository_url() -> str:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -101,42 +98,44 @@ class TestNotebook:
     def test_stored_without_outputs(self, path: Path) -> None:
         for i, cell in enumerate(code_cells(load(path))):
             assert cell["outputs"] == [], f"code cell {i} of {path.name} has stored outputs"
-            assert cell["execution_count"] is None, f"code cell {i} of {path.name} has an execution count"
+            assert cell["execution_count"] is None, (
+                f"code cell {i} of {path.name} has an execution count"
+            )
 
     def test_starts_with_parameters_then_the_standard_setup_cell(self, path: Path) -> None:
         cells = code_cells(load(path))
         assert len(cells) >= 2, f"{path.name} has fewer than two code cells"
         parameters, setup = cells[0], cells[1]
-        assert "parameters" in tags(parameters), f"the first code cell of {path.name} must be tagged 'parameters'"
+        assert "parameters" in tags(parameters), (
+            f"the first code cell of {path.name} must be tagged 'parameters'"
+        )
         seeds = [
             node
             for node in python_of(parameters).body
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SEED" for t in node.targets)
+            if isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "SEED" for t in node.targets)
         ]
         assert len(seeds) == 1, f"the parameters cell of {path.name} must assign SEED exactly once"
         assert isinstance(seeds[0].value, ast.Constant) and isinstance(seeds[0].value.value, int)
         expected = STANDARD_SETUP_CELL.replace("REPOSITORY_URL", repository_url())
         assert source(setup) == expected, (
-            f"the second code cell of {path.name} must be the standard setup cell, exactly:\n{expected}"
+            f"the second code cell of {path.name} must be the standard setup cell, "
+            f"exactly:\n{expected}"
         )
 
-    def test_every_glued_name_in_the_prose_is_glued_in_the_code(self, path: Path) -> None:
-        notebook = load(path)
-        used = {
-            name for c in notebook["cells"] if c["cell_type"] == "markdown" for name in GLUE_ROLE.findall(source(c))
-        }
-        glued = {name for c in code_cells(notebook) for name in GLUE_CALL.findall(source(c))}
-        missing = sorted(used - glued)
-        assert not missing, f"{path.name} uses glue names its code never glues: {missing}"
-
     def test_no_absolute_paths_and_no_urls_in_code(self, path: Path) -> None:
-        for i, cell in enumerate(code_cells(load(path))[2:], start=2):  # the setup cell holds the Colab URL
+        # The setup cell holds the Colab URL.
+        for i, cell in enumerate(code_cells(load(path))[2:], start=2):
             for node in ast.walk(python_of(cell)):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):
                     text = node.value
-                    assert not re.search(r"\b(https?|ftp)://", text), f"code cell {i} of {path.name} has a URL: {text!r}"
+                    assert not re.search(r"\b(https?|ftp)://", text), (
+                        f"code cell {i} of {path.name} has a URL: {text!r}"
+                    )
                     looks_absolute = os.path.isabs(text) and "/" in text[1:] and "\n" not in text
-                    assert not looks_absolute, f"code cell {i} of {path.name} has an absolute path: {text!r}"
+                    assert not looks_absolute, (
+                        f"code cell {i} of {path.name} has an absolute path: {text!r}"
+                    )
 
     def test_no_code_pasted_into_markdown(self, path: Path) -> None:
         for i, cell in enumerate(load(path)["cells"]):
@@ -153,11 +152,13 @@ class TestNotebook:
         assert "{bibliography}" in markdown, f"{path.name} has no bibliography"
 
     def test_no_cell_is_meant_to_raise(self, path: Path) -> None:
-        # Colab ignores cell tags: a cell that raises stops its "Run all" there, whatever its tags say.
-        # Code that must fail runs inside `with companion.expect_error(...)`, which shows the error and goes on.
+        # Colab ignores cell tags: a cell that raises stops its "Run all" there, whatever its tags
+        # say. Code that must fail runs inside `with companion.expect_error(...)`, which shows the
+        # error and goes on.
         for i, cell in enumerate(code_cells(load(path))):
             assert "raises-exception" not in tags(cell), (
-                f"code cell {i} of {path.name} is tagged raises-exception; use `with companion.expect_error(...)`"
+                f"code cell {i} of {path.name} is tagged raises-exception; "
+                "use `with companion.expect_error(...)`"
             )
 
     def test_kernel_is_python3(self, path: Path) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -31,7 +31,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 COLAB = colab_check.colab_pins(colab_check.FREEZE.read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 DEPENDENCIES = [
-    Requirement(line) for line in [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["tensorflow"]]
+    Requirement(line)
+    for line in [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["tensorflow"]]
 ]
 
 
@@ -44,7 +45,9 @@ def pinned_requirements() -> list[Requirement]:
 @pytest.mark.parametrize("requirement", DEPENDENCIES, ids=str)
 def test_dependency_admits_colabs_version(requirement: Requirement) -> None:
     name = canonicalize_name(requirement.name)
-    assert name in COLAB, f"{requirement.name} is not in Colab's package list: the setup cell would add it"
+    assert name in COLAB, (
+        f"{requirement.name} is not in Colab's package list: the setup cell would add it"
+    )
     colab = Version(COLAB[name])
     assert requirement.specifier.contains(colab, prereleases=True), (
         f"{requirement.name}: pyproject.toml asks for {requirement.specifier}, Colab has {colab}; "
@@ -71,8 +74,8 @@ def test_what_an_extra_adds_is_on_colab() -> None:
     for requirement in [r for r in DEPENDENCIES if r.extras]:
         for dependency in _added_by_extras(requirement):
             assert canonicalize_name(dependency.name) in COLAB, (
-                f"{requirement} brings {dependency}, which Colab does not have: installing companion "
-                "on Colab would add it"
+                f"{requirement} brings {dependency}, which Colab does not have: "
+                "installing companion on Colab would add it"
             )
 
 
@@ -204,7 +207,10 @@ def test_dry_run_report_may_install_companion_only() -> None:
 
 
 def test_repository_url_is_read_from_the_book_config() -> None:
-    config = "title: T\nrepository:\n  branch: main\n  url: https://github.com/o/r  # ours\nhtml:\n  x: 1\n"
+    config = (
+        "title: T\nrepository:\n  branch: main\n  url: https://github.com/o/r  # ours\n"
+        "html:\n  x: 1\n"
+    )
     assert colab_check.repository_url(config) == "https://github.com/o/r"
     with pytest.raises(ValueError, match="repository.url"):
         colab_check.repository_url("html:\n  url: https://elsewhere\n")

@@ -23,7 +23,9 @@ _spec.loader.exec_module(reader_copies)
 
 CHAPTERS = reader_copies.chapter_notebooks()
 # What a reader must never see: a role, a directive fence, a directive option, a target label.
-RAW_MYST = re.compile(r"\{[a-z][a-z0-9:_-]*\}`|^(`{3,}|:{3,})\{|^:[a-z_-]+:\s|^\([\w:-]+\)=\s*$", re.M)
+RAW_MYST = re.compile(
+    r"\{[a-z][a-z0-9:_-]*\}`|^(`{3,}|:{3,})\{|^:[a-z_-]+:\s|^\([\w:-]+\)=\s*$", re.M
+)
 
 
 def load(path: Path) -> dict:
@@ -47,7 +49,9 @@ def test_every_chapter_has_a_copy_and_every_copy_a_chapter() -> None:
 class TestCopy:
     def test_same_code_as_the_chapter(self, chapter: Path) -> None:
         copy = load(reader_copies.COPIES_DIR / chapter.name)
-        assert code(copy) == code(load(chapter)), f"notebooks/{chapter.name}: code differs; run `make readers`"
+        assert code(copy) == code(load(chapter)), (
+            f"notebooks/{chapter.name}: code differs; run `make readers`"
+        )
 
     def test_no_raw_myst(self, chapter: Path) -> None:
         copy = load(reader_copies.COPIES_DIR / chapter.name)
@@ -58,7 +62,8 @@ class TestCopy:
         for cell in load(reader_copies.COPIES_DIR / chapter.name)["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, (
-                    f"notebooks/{chapter.name} was saved with outputs; `git checkout notebooks/` or `make readers`"
+                    f"notebooks/{chapter.name} was saved with outputs; "
+                    "`git checkout notebooks/` or `make readers`"
                 )
 
     def test_says_it_is_a_copy_with_the_builds_numbers(self, chapter: Path) -> None:
@@ -68,7 +73,7 @@ class TestCopy:
 
 @pytest.mark.book
 def test_copies_are_current(built_book: Path) -> None:
-    """Each copy equals what `make readers` makes from the chapter and this build (timings aside)."""
+    """Each copy is what `make readers` makes from the chapter and this build (timings aside)."""
     problems = reader_copies.stale_copies()
     assert not problems, "\n".join(problems) + "\nRegenerate with `make readers`."
 
@@ -100,7 +105,9 @@ def test_citations_read_author_year_and_fill_the_bibliography() -> None:
         "Data (De Cock, 2011); see (Sutton and Barto, 2018; Goodfellow et al., 2016)."
     )
     refs = reader_copies.bibliography(ctx)
-    assert refs.splitlines()[0].startswith("- De Cock, D. (2011). *Ames, Iowa: Alternative to the Boston Housing")
+    assert refs.splitlines()[0].startswith(
+        "- De Cock, D. (2011). *Ames, Iowa: Alternative to the Boston Housing"
+    )
     assert len(refs.splitlines()) == 3
 
 
@@ -111,7 +118,10 @@ def test_unknown_citation_key_is_an_error() -> None:
 
 def test_directives_become_plain_markdown() -> None:
     ctx = context({"x": "1.5"})
-    text = ":::{dropdown} Hint\nTry {glue:text}`x:.1f`.\n:::\n\n```{bibliography}\n:filter: docname in docnames\n```"
+    text = (
+        ":::{dropdown} Hint\nTry {glue:text}`x:.1f`.\n:::\n\n"
+        "```{bibliography}\n:filter: docname in docnames\n```"
+    )
     out = reader_copies.resolve_markdown(text, ctx)
     assert out.startswith("> **Hint**\n>\n> Try 1.5.")
     assert "{{READERS_COPY_BIBLIOGRAPHY}}" in out and ":filter:" not in out
@@ -125,13 +135,20 @@ def test_unknown_syntax_stops_the_generator() -> None:
 
 
 def test_doc_links_point_to_copies() -> None:
-    out = reader_copies.resolve_markdown("{doc}`chapter 1 <01_gradient_step>` and {doc}`the page <status>`", context({}))
+    out = reader_copies.resolve_markdown(
+        "{doc}`chapter 1 <01_gradient_step>` and {doc}`the page <status>`", context({})
+    )
     assert out == "[chapter 1](01_gradient_step.ipynb) and the page (a page of the rendered book)"
 
 
 @pytest.mark.parametrize(
     ("name", "varies"),
-    [("sgd_seconds", True), ("vectorised_speedup", True), ("device_name", True), ("test_r2", False)],
+    [
+        ("sgd_seconds", True),
+        ("vectorised_speedup", True),
+        ("device_name", True),
+        ("test_r2", False),
+    ],
 )
 def test_values_that_vary_from_run_to_run(name: str, varies: bool) -> None:
     assert reader_copies.varies_from_run_to_run(name) is varies

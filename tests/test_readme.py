@@ -1,4 +1,4 @@
-"""The README's commands work: every `make <target>` it shows exists, and CI runs its test command."""
+"""The README's commands work: every `make <target>` it shows exists; CI runs its test command."""
 
 from __future__ import annotations
 
@@ -23,14 +23,19 @@ def fenced_blocks(markdown: str) -> list[str]:
 
 
 def make_targets_in(text: str) -> list[str]:
-    """Targets of every `make ...` command: the words after `make` that are not options or VAR=value."""
+    """Targets of every `make ...` command.
+
+    They are the words after `make` that are not options or VAR=value.
+    """
     targets = []
     for line in text.splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True  # keeps book/x.ipynb and -j2 whole; # starts a comment
         words = list(lexer)
         for i, word in enumerate(words):
-            if word != "make" or (i > 0 and words[i - 1] not in SHELL_OPERATORS and "=" not in words[i - 1]):
+            if word != "make" or (
+                i > 0 and words[i - 1] not in SHELL_OPERATORS and "=" not in words[i - 1]
+            ):
                 continue
             for arg in words[i + 1 :]:
                 if arg in SHELL_OPERATORS:
@@ -41,7 +46,10 @@ def make_targets_in(text: str) -> list[str]:
 
 
 def makefile_targets(makefile: str) -> set[str]:
-    """Explicit targets of the Makefile's rules (`target: prerequisites`), variables expanded not."""
+    """Explicit targets of the Makefile's rules (`target: prerequisites`).
+
+    Variables are not expanded.
+    """
     makefile = re.sub(r"\\\n", " ", makefile)
     return {
         target
@@ -62,8 +70,9 @@ def test_helpers_parse_a_sample_readme_and_makefile() -> None:
     readme = (
         "Intro `make inline` is not a command block.\n\n"
         "```\nmake book     # build the book\nmake test\n```\n\n"
-        "~~~bash\nBOOK_DEVICE=cuda make -j2 seeds NOTEBOOK=book/x.ipynb SEEDS=\"0 1\"\n~~~\n"
-        "```\n# make commented\ncd x && make lab  # and a comment: make clean\necho make nothing\n```\n"
+        '~~~bash\nBOOK_DEVICE=cuda make -j2 seeds NOTEBOOK=book/x.ipynb SEEDS="0 1"\n~~~\n'
+        "```\n# make commented\ncd x && make lab  # and a comment: make clean\n"
+        "echo make nothing\n```\n"
     )
     assert readme_commands(readme) == ["book", "test", "seeds", "lab"]
     makefile = (
@@ -80,7 +89,8 @@ def test_helpers_parse_a_sample_readme_and_makefile() -> None:
 def test_readme_gives_the_test_command() -> None:
     commands = readme_commands(README.read_text(encoding="utf-8"))
     assert "test" in commands, (
-        f"README.md shows no `{TEST_COMMAND}` in a fenced code block (make targets found: {commands})"
+        f"README.md shows no `{TEST_COMMAND}` in a fenced code block "
+        f"(make targets found: {commands})"
     )
 
 
@@ -88,7 +98,10 @@ def test_every_make_target_in_the_readme_exists() -> None:
     commands = readme_commands(README.read_text(encoding="utf-8"))
     targets = makefile_targets(MAKEFILE.read_text(encoding="utf-8"))
     missing = sorted(set(commands) - targets)
-    assert not missing, f"README.md runs `make {missing[0]}`, but the Makefile has no such target (it has {sorted(targets)})"
+    assert not missing, (
+        f"README.md runs `make {missing[0]}`, but the Makefile has no such target "
+        f"(it has {sorted(targets)})"
+    )
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -96,18 +109,26 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert script.startswith("#!/usr/bin/env bash") or script.startswith("#!/bin/bash")
     assert os.access(CI_RUN, os.X_OK), ".ci/run is not executable"
     assert re.search(r"^set -euo pipefail$", script, re.M), ".ci/run must `set -euo pipefail`"
-    assert "test" in make_targets_in(script), f".ci/run does not run the README's test command `{TEST_COMMAND}`"
+    assert "test" in make_targets_in(script), (
+        f".ci/run does not run the README's test command `{TEST_COMMAND}`"
+    )
 
 
 def test_colab_links_open_the_readers_copies() -> None:
-    """The README's Colab links open each chapter's reader's copy, under _config.yml's repository."""
+    """The README's Colab links open each chapter's reader's copy, under _config.yml's repo."""
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     repository = config["repository"]["url"].split("://", 1)[1].split("/", 1)[1].strip("/")
-    prefix = f"{config['launch_buttons']['colab_url']}/github/{repository}/blob/{config['repository']['branch']}/"
-    links = re.findall(r"\((https://colab\.research\.google\.com/[^)\s]+)\)", README.read_text(encoding="utf-8"))
+    colab_url = config["launch_buttons"]["colab_url"]
+    branch = config["repository"]["branch"]
+    prefix = f"{colab_url}/github/{repository}/blob/{branch}/"
+    links = re.findall(
+        r"\((https://colab\.research\.google\.com/[^)\s]+)\)", README.read_text(encoding="utf-8")
+    )
     chapters = sorted(path.name for path in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(link.rsplit("/", 1)[1] for link in links) == chapters, links
     for link in links:
-        assert link.startswith(prefix + "notebooks/"), f"{link} does not start with {prefix}notebooks/"
+        assert link.startswith(prefix + "notebooks/"), (
+            f"{link} does not start with {prefix}notebooks/"
+        )

@@ -3,8 +3,9 @@
 The build runs exactly like `make book` (`jupyter-book build . -W -n --keep-going` with
 BOOK_OFFLINE=1; execution is cached, so an unchanged rebuild takes seconds). Then every page in
 _toc.yml is opened from file:// and checked: math typeset by the vendored MathJax, figures loaded,
-no error output (the articles' broken code runs inside `expect_error`), no stderr output, every glued number
-present as myst-nb formats it, widgets rendered, and nothing requested from the network.
+no error output (the articles' broken code runs inside `expect_error`), no stderr output, every
+glued number present as myst-nb formats it, widgets rendered, and nothing requested from the
+network.
 
 Needs Debian's `chromium` and `chromium-driver`; without them these tests are skipped, except
 when CI=true, where they fail. Deselect the whole module with `-m "not book"`.
@@ -57,7 +58,9 @@ def source_path(docname: str) -> Path:
         path = ROOT / f"{docname}{suffix}"
         if path.exists():
             return path
-    raise FileNotFoundError(f"_toc.yml lists {docname!r}, but neither {docname}.ipynb nor {docname}.md exists")
+    raise FileNotFoundError(
+        f"_toc.yml lists {docname!r}, but neither {docname}.ipynb nor {docname}.md exists"
+    )
 
 
 DOCNAMES = toc_docnames()
@@ -82,7 +85,9 @@ def markdown_sources(docname: str) -> list[str]:
     if path.suffix == ".md":
         return [path.read_text(encoding="utf-8")]
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    return ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown"]
+    return [
+        "".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+    ]
 
 
 def _resolve_docname(from_docname: str, path: str) -> str:
@@ -182,10 +187,14 @@ class Page:
         return self.driver.execute_script(script, *args)
 
     def prose(self) -> str:
-        """The page's text without code, scripts and MathJax's hidden copies; whitespace collapsed."""
+        """The page's text without code, scripts and MathJax's hidden copies.
+
+        Whitespace is collapsed.
+        """
         raw = self.js(
             "const root = (document.querySelector('article') || document.body).cloneNode(true);"
-            "root.querySelectorAll('script, style, .cell_input, mjx-assistive-mml').forEach(e => e.remove());"
+            "root.querySelectorAll('script, style, .cell_input, mjx-assistive-mml')"
+            ".forEach(e => e.remove());"
             "return root.textContent;"
         )
         return " ".join(raw.split())
@@ -194,10 +203,13 @@ class Page:
 WAIT_FOR_PAGE = """
 const done = arguments[arguments.length - 1];
 const deadline = Date.now() + arguments[0] * 1000;
-const mathjax = window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : Promise.resolve();
-const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+const mathjax = window.MathJax && window.MathJax.startup
+  ? window.MathJax.startup.promise : Promise.resolve();
+const views = document.querySelectorAll(
+  'script[type="application/vnd.jupyter.widget-view+json"]');
 function widgetsRendered() {
-  return Array.from(views).every(v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets'));
+  return Array.from(views).every(
+    v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets'));
 }
 function imagesLoaded() {
   return Array.from(document.images).every(img => img.complete);
@@ -210,7 +222,10 @@ mathjax.then(() => document.fonts.ready).then(function poll() {
 
 
 def load(driver: Any, url: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Open `url`, wait until math, fonts, images and widgets have settled; return the page's requests."""
+    """Open `url` and wait until math, fonts, images and widgets have settled.
+
+    Return the page's requests.
+    """
     driver.get_log("performance")  # drop what earlier pages logged
     driver.get(url)
     for img in driver.find_elements("css selector", "img[loading='lazy']"):
@@ -257,31 +272,41 @@ def test_math_is_typeset(page: Page) -> None:
     if not page.js("return document.querySelectorAll('.math').length"):  # Sphinx's math nodes
         pytest.skip(f"{page.docname} has no math")
     assert page.js("return document.querySelectorAll('mjx-container').length") > 0, (
-        f"{page.docname}: MathJax rendered nothing (is book/_vendor/mathjax served? mathjax_path in _config.yml?)"
+        f"{page.docname}: MathJax rendered nothing "
+        "(is book/_vendor/mathjax served? mathjax_path in _config.yml?)"
     )
     raw = page.js(
         "return Array.from(document.querySelectorAll('.math'))"
         ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"
     )
     assert not raw, f"{page.docname}: {len(raw)} math element(s) left as raw TeX, e.g. {raw[:3]}"
-    errors = page.js("return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent)")
+    errors = page.js(
+        "return Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent)"
+    )
     assert not errors, f"{page.docname}: MathJax TeX errors: {errors[:5]}"
 
 
 def test_figures_render(page: Page) -> None:
     """No broken image anywhere; a chapter notebook shows at least one rendered figure."""
     broken = page.js(
-        "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        "return Array.from(document.images)"
+        ".filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
     )
     assert not broken, f"{page.docname}: broken images: {broken}"
     if page.is_notebook:
-        widths = page.js("return Array.from(document.querySelectorAll('.cell_output img')).map(i => i.naturalWidth)")
+        widths = page.js(
+            "return Array.from(document.querySelectorAll('.cell_output img'))"
+            ".map(i => i.naturalWidth)"
+        )
         assert widths, f"{page.docname}: a chapter with no figure in any cell output"
         assert all(width > 0 for width in widths), f"{page.docname}: figure widths {widths}"
 
 
 def test_no_error_output(page: Page) -> None:
-    """No cell raises: the articles' broken code runs inside `companion.expect_error` (Colab ignores tags)."""
+    """No cell raises: the articles' broken code runs inside `companion.expect_error`.
+
+    A cell tag cannot excuse an error instead: Colab ignores tags.
+    """
     stray = page.js(
         "return Array.from(document.querySelectorAll('.output.traceback, .output.error'))"
         ".map(e => (e.querySelector('pre') || e).textContent.slice(-400))"
@@ -290,16 +315,22 @@ def test_no_error_output(page: Page) -> None:
 
 
 def test_expected_errors_are_shown(page: Page) -> None:
-    """A cell that runs code inside `expect_error` shows the traceback: the prose around it says it fails."""
+    """A cell that runs code inside `expect_error` shows the traceback.
+
+    The prose around it says it fails.
+    """
     cells = page.js(
         "return Array.from(document.querySelectorAll('.cell'))"
-        ".filter(c => /expect_error\\(/.test((c.querySelector('.cell_input') || {textContent: ''}).textContent))"
+        ".filter(c => /expect_error\\(/.test("
+        "(c.querySelector('.cell_input') || {textContent: ''}).textContent))"
         ".map(c => [(c.querySelector('.cell_input pre') || c).textContent.trim().slice(0, 120),"
         " (c.querySelector('.cell_output') || {textContent: ''}).textContent])"
     )
     if not cells:
         pytest.skip(f"{page.docname} shows no expected error")
-    silent = [source for source, output in cells if "Traceback (most recent call last)" not in output]
+    silent = [
+        source for source, output in cells if "Traceback (most recent call last)" not in output
+    ]
     assert not silent, f"{page.docname}: expect_error cells that show no traceback: {silent}"
 
 
@@ -328,18 +359,25 @@ def test_glued_numbers_appear(page: Page) -> None:
 
 def test_widgets_render(page: Page) -> None:
     """Each stored widget view is drawn by the vendored widget manager (frozen, but visible)."""
-    views = page.js("return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
+    views = page.js(
+        "return document.querySelectorAll("
+        "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length"
+    )
     if not views:
         pytest.skip(f"{page.docname} has no widgets")
     rendered = page.js(
-        "return Array.from(document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
+        "return Array.from(document.querySelectorAll("
+        "'script[type=\"application/vnd.jupyter.widget-view+json\"]'))"
         ".filter(v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets')).length"
     )
     assert rendered == views, f"{page.docname}: {rendered} of {views} widget views rendered"
 
 
 def test_nothing_loaded_from_the_network(page: Page) -> None:
-    """All scripts and styles are local files, the page requested no http(s) URL, and no local file is missing."""
+    """Nothing comes from the network, and no local file is missing.
+
+    All scripts and styles are local files, and the page requested no http(s) URL.
+    """
     remote = page.js(
         "return Array.from(document.querySelectorAll('script[src], link[rel=stylesheet][href]'))"
         ".map(e => e.src || e.href).filter(u => /^https?:/i.test(u))"
@@ -352,19 +390,28 @@ def test_nothing_loaded_from_the_network(page: Page) -> None:
 
 
 def test_internal_links_resolve(page: Page) -> None:
-    """Every link to a local file (other pages, figures, downloads, the sources) points to a file that exists."""
+    """Every link to a local file points to a file that exists.
+
+    Local links go to other pages, figures, downloads and the sources.
+    """
     hrefs = page.js("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
-    local = [h for h in hrefs if h.startswith("file:")]  # http(s) links (launch buttons, the repository) aside
-    assert len(local) >= len(DOCNAMES), f"{page.docname}: only {len(local)} local links; is the navigation there?"
+    # http(s) links (launch buttons, the repository) aside
+    local = [h for h in hrefs if h.startswith("file:")]
+    assert len(local) >= len(DOCNAMES), (
+        f"{page.docname}: only {len(local)} local links; is the navigation there?"
+    )
     broken = [h for h in local if not Path(unquote(urlsplit(h).path)).exists()]
-    assert not broken, f"{page.docname}: links to local files that do not exist: {sorted(set(broken))}"
+    assert not broken, (
+        f"{page.docname}: links to local files that do not exist: {sorted(set(broken))}"
+    )
 
 
 def test_launch_buttons(page: Page) -> None:
-    """A chapter page offers Colab and Binder, each opening this chapter's reader's copy from the repository.
+    """A chapter page offers Colab and Binder, each opening this chapter's reader's copy.
 
-    The copy (notebooks/NN_name.ipynb) has the chapter's code with its MyST prose made plain, which
-    is what Colab and JupyterLab can show; book/_ext/launch_readers_copies.py points the buttons there.
+    Both open the copy from the repository. The copy (notebooks/NN_name.ipynb) has the chapter's
+    code with its MyST prose made plain, which is what Colab and JupyterLab can show;
+    book/_ext/launch_readers_copies.py points the buttons there.
     """
     if not page.is_notebook:
         pytest.skip(f"{page.docname} is not a notebook (launch buttons are on notebook pages only)")
@@ -375,29 +422,44 @@ def test_launch_buttons(page: Page) -> None:
     colab = f"{config['launch_buttons']['colab_url']}/github/{repository}/blob/{branch}/{source}"
     assert colab in hrefs, f"{page.docname}: no Colab button for {colab}"
     binder = [h for h in hrefs if h.startswith(config["launch_buttons"]["binderhub_url"])]
-    assert binder and all(source in unquote(h) for h in binder), f"{page.docname}: Binder buttons {binder}"
-    assert (ROOT / source).exists(), f"{page.docname}: the buttons open {source}, which does not exist"
+    assert binder and all(source in unquote(h) for h in binder), (
+        f"{page.docname}: Binder buttons {binder}"
+    )
+    assert (ROOT / source).exists(), (
+        f"{page.docname}: the buttons open {source}, which does not exist"
+    )
 
 
 def test_checks_cell_is_collapsed(page: Page) -> None:
-    """A chapter's assert cell (tagged hide-input) shows its source only on request: closed <details>."""
+    """A chapter's assert cell (tagged hide-input) shows its source only on request.
+
+    The source is in a closed <details>.
+    """
     if not page.is_notebook:
         pytest.skip(f"{page.docname} is not a notebook")
     states = page.js(
         "return Array.from(document.querySelectorAll('.cell.tag_hide-input'))"
-        ".map(c => { const d = c.querySelector('details'); return d ? (d.open ? 'open' : 'closed') : 'none'; })"
+        ".map(c => { const d = c.querySelector('details'); "
+        "return d ? (d.open ? 'open' : 'closed') : 'none'; })"
     )
-    assert states and all(state == "closed" for state in states), f"{page.docname}: hide-input cells {states}"
+    assert states and all(state == "closed" for state in states), (
+        f"{page.docname}: hide-input cells {states}"
+    )
 
 
 def test_screenshot_of_each_chapter(page: Page) -> None:
-    """A screenshot of the top of every chapter page, under _build/screenshots/, for a person to look at."""
+    """A screenshot of the top of every chapter page, for a person to look at.
+
+    The screenshots go under _build/screenshots/.
+    """
     if not page.is_notebook:
         pytest.skip(f"{page.docname}: screenshots are taken of chapter pages")
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{PurePosixPath(page.docname).name}.png"
     page.js("window.scrollTo(0, 0)")
-    assert page.driver.save_screenshot(str(path)), f"{page.docname}: the screenshot could not be written"
+    assert page.driver.save_screenshot(str(path)), (
+        f"{page.docname}: the screenshot could not be written"
+    )
     assert path.stat().st_size > 10_000, f"{path}: {path.stat().st_size} bytes, an empty page?"
 
 

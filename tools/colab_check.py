@@ -178,8 +178,11 @@ def repository_url(config_text: str) -> str:
 def dry_run_problems(report: dict[str, Any]) -> list[str]:
     """What a `pip install --dry-run --report` would install besides companion."""
     installs = [item["metadata"] for item in report.get("install", [])]
-    return [f"would install {meta['name']}=={meta['version']}" for meta in installs
-            if canonical_name(meta["name"]) != "companion"]
+    return [
+        f"would install {meta['name']}=={meta['version']}"
+        for meta in installs
+        if canonical_name(meta["name"]) != "companion"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +289,7 @@ def git_config(path: Path, snapshot_dir: Path, url: str) -> Path:
     so the user's own git config is not read or changed)."""
     path.write_text(
         f'[url "{snapshot_dir.as_uri()}"]\n\tinsteadOf = {url}\n'
-        "[protocol \"file\"]\n\tallow = always\n"
+        '[protocol "file"]\n\tallow = always\n'
         "[user]\n\tname = colab-check\n\temail = colab-check@localhost\n"
         "[commit]\n\tgpgsign = false\n"
         "[init]\n\tdefaultBranch = main\n"
@@ -454,8 +457,16 @@ def check(notebooks: list[Path], jobs: int, keep: bool) -> int:
         # Resolver dry run: what installing companion (with TensorFlow) would do to Colab.
         report_path = tmp / "dry-run.json"
         pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-        _run([*pip, "--dry-run", "--quiet", "--report", str(report_path),
-              f"{tmp / 'snapshot'}[tensorflow]"])
+        _run(
+            [
+                *pip,
+                "--dry-run",
+                "--quiet",
+                "--report",
+                str(report_path),
+                f"{tmp / 'snapshot'}[tensorflow]",
+            ]
+        )
         report = json.loads(report_path.read_text())
         would = [f"{i['metadata']['name']}=={i['metadata']['version']}" for i in report["install"]]
         dry_run = {"would_install": would, "problems": dry_run_problems(report)}

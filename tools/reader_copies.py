@@ -1,4 +1,4 @@
-"""The readers' copies: each chapter as JupyterLab and Colab show it, with its MyST prose made plain.
+"""The readers' copies: each chapter as JupyterLab and Colab show it, its MyST prose made plain.
 
     python tools/reader_copies.py write    (make readers: after `make book`, rewrite notebooks/)
     python tools/reader_copies.py check    (exit 1 when a copy in notebooks/ is stale)
@@ -66,7 +66,10 @@ class MystError(ValueError):
 
 
 def varies_from_run_to_run(name: str) -> bool:
-    """Glued values that differ between two builds of the same commit: timings, speed-ups, the device."""
+    """Glued values that differ between two builds of the same commit.
+
+    Timings, speed-ups, the device.
+    """
     return name.endswith(("_seconds", "_speedup")) or name == "device_name"
 
 
@@ -137,12 +140,17 @@ class Work:
 
 
 def _plain(latex: str) -> str:
-    """BibTeX's LaTeX as text: accents to Unicode (latexcodec, which pybtex brings), braces dropped."""
+    """BibTeX's LaTeX as text: accents to Unicode, braces dropped.
+
+    The accents are decoded by latexcodec, which pybtex brings.
+    """
     import codecs
 
     import latexcodec  # noqa: F401 (registers the "ulatex" codec)
 
-    return re.sub(r"\s+", " ", codecs.decode(latex, "ulatex").replace("{", "").replace("}", "")).strip()
+    return re.sub(
+        r"\s+", " ", codecs.decode(latex, "ulatex").replace("{", "").replace("}", "")
+    ).strip()
 
 
 @functools.cache
@@ -168,7 +176,9 @@ def load_bibliography(path: Path = BIB_PATH) -> dict[str, Work]:
         venue_parts = [_plain(fields[k]) for k in ("journal", "booktitle") if k in fields]
         if "volume" in fields:
             volume = _plain(fields["volume"])
-            venue_parts.append(f"{volume}({_plain(fields['number'])})" if "number" in fields else volume)
+            venue_parts.append(
+                f"{volume}({_plain(fields['number'])})" if "number" in fields else volume
+            )
         if not venue_parts and "publisher" in fields:
             venue_parts.append(_plain(fields["publisher"]))
         if not venue_parts and fields.get("archiveprefix") == "arXiv" and "eprint" in fields:
@@ -219,9 +229,13 @@ def resolve_role(match: re.Match[str], ctx: Context) -> str:
             parts = content.rsplit(":", 1)
             key, fmt = (parts[0], parts[1]) if len(parts) == 2 else (content, "s")
         if "::" in key:
-            raise MystError(f"{ctx.chapter.name}: glue from another page ({content!r}) is not supported")
+            raise MystError(
+                f"{ctx.chapter.name}: glue from another page ({content!r}) is not supported"
+            )
         if key not in ctx.glue:
-            raise MystError(f"{ctx.chapter.name}: {{{name}}}`{content}` names a value the build did not glue")
+            raise MystError(
+                f"{ctx.chapter.name}: {{{name}}}`{content}` names a value the build did not glue"
+            )
         ctx.used_glue[key] = ctx.glue[key]
         return format_glued(ctx.glue[key], fmt)
     if name in ("cite", "cite:p", "cite:t", "cite:ps", "cite:ts"):
@@ -251,7 +265,10 @@ def resolve_role(match: re.Match[str], ctx: Context) -> str:
     if name in ("term", "ref", "numref", "eq"):
         labelled = re.fullmatch(r"(?P<text>.+?)\s*<(?P<target>[^>]+)>", content)
         return labelled["text"] if labelled else content
-    raise MystError(f"{ctx.chapter.name}: the role {{{name}}} has no plain form; add one to tools/reader_copies.py")
+    raise MystError(
+        f"{ctx.chapter.name}: the role {{{name}}} has no plain form; "
+        "add one to tools/reader_copies.py"
+    )
 
 
 def resolve_markdown(text: str, ctx: Context) -> str:
@@ -284,7 +301,9 @@ def resolve_markdown(text: str, ctx: Context) -> str:
                 body.append(lines[i])
                 i += 1
             if i == len(lines):
-                raise MystError(f"{ctx.chapter.name}: the directive {{{opening['name']}}} is never closed")
+                raise MystError(
+                    f"{ctx.chapter.name}: the directive {{{opening['name']}}} is never closed"
+                )
             i += 1
             out.extend(resolve_directive(opening["name"], opening["args"].strip(), body, ctx))
             continue
@@ -302,7 +321,10 @@ def resolve_directive(name: str, args: str, body: list[str], ctx: Context) -> li
         title = ROLE.sub(lambda m: resolve_role(m, ctx), args) or ADMONITIONS[name] or "Note"
         inner = resolve_markdown("\n".join(content).strip("\n"), ctx).split("\n")
         return [f"> **{title}**", ">", *[f"> {line}".rstrip() for line in inner]]
-    raise MystError(f"{ctx.chapter.name}: the directive {{{name}}} has no plain form; add one to tools/reader_copies.py")
+    raise MystError(
+        f"{ctx.chapter.name}: the directive {{{name}}} has no plain form; "
+        "add one to tools/reader_copies.py"
+    )
 
 
 def bibliography(ctx: Context) -> str:
@@ -318,12 +340,13 @@ def bibliography(ctx: Context) -> str:
 def note_cell(chapter: Path) -> dict[str, Any]:
     text = (
         "> **Reader's copy.** This notebook is made from the book's chapter "
-        f"`book/{chapter.name}` for JupyterLab and Colab, where the book's markup does not render: "
-        "citations read (Author, Year), and the numbers in the text are those of the book's own run "
-        "(`SEED = 0`, on a CPU). Run the cells and you compute them afresh; change `SEED` in the first "
-        "code cell and the outputs change while the text keeps the book's numbers. "
-        "On Colab the setup cell installs the book's `companion` library first; \"Run all\" runs the "
-        "whole chapter."
+        f"`book/{chapter.name}` for JupyterLab and Colab, where the book's markup does not "
+        "render: citations read (Author, Year), and the numbers in the text are those of the "
+        "book's own run (`SEED = 0`, on a CPU). Run the cells and you compute them afresh; "
+        "change `SEED` in the first code cell and the outputs change while the text keeps the "
+        "book's numbers. "
+        "On Colab the setup cell installs the book's `companion` library first; "
+        '"Run all" runs the whole chapter.'
     )
     return {"cell_type": "markdown", "id": NOTE_CELL_ID, "metadata": {}, "source": _lines(text)}
 
@@ -363,7 +386,9 @@ def make_copy(
         "source": f"book/{chapter.name}",
         "generated_by": "tools/reader_copies.py",
         "varying_glued_values": {
-            name: text for name, text in sorted(ctx.used_glue.items()) if varies_from_run_to_run(name)
+            name: text
+            for name, text in sorted(ctx.used_glue.items())
+            if varies_from_run_to_run(name)
         },
     }
     return {**notebook, "cells": cells, "metadata": metadata}
@@ -379,7 +404,10 @@ def chapter_notebooks() -> list[Path]:
 
 
 def expected_copy(chapter: Path, committed: dict[str, Any] | None) -> dict[str, Any]:
-    """The copy a fresh `write` would produce; run-to-run values taken from `committed` when given."""
+    """The copy a fresh `write` would produce.
+
+    Run-to-run values are taken from `committed` when given.
+    """
     glue = load_glue(chapter)
     if committed is not None:
         kept = committed.get("metadata", {}).get(METADATA_KEY, {}).get("varying_glued_values", {})
@@ -389,7 +417,10 @@ def expected_copy(chapter: Path, committed: dict[str, Any] | None) -> dict[str, 
 
 
 def comparable(notebook: dict[str, Any]) -> dict[str, Any]:
-    """What a reader cannot change by running the copy: outputs, counts and front-end metadata go."""
+    """What a reader cannot change by running the copy.
+
+    Outputs, execution counts and front-end metadata go.
+    """
     cells = [
         {
             "cell_type": cell["cell_type"],
@@ -416,7 +447,9 @@ def stale_copies() -> list[str]:
         committed = json.loads(target.read_text(encoding="utf-8"))
         expected = expected_copy(chapter, committed)
         if comparable(committed) != comparable(expected):
-            problems.append(f"notebooks/{chapter.name} is stale: {first_difference(committed, expected)}")
+            problems.append(
+                f"notebooks/{chapter.name} is stale: {first_difference(committed, expected)}"
+            )
     return problems
 
 
@@ -424,9 +457,15 @@ def first_difference(committed: dict[str, Any], expected: dict[str, Any]) -> str
     old, new = comparable(committed), comparable(expected)
     if len(old["cells"]) != len(new["cells"]):
         return f"{len(old['cells'])} cells, the chapter makes {len(new['cells'])}"
-    for i, (a, b) in enumerate(zip(old["cells"], new["cells"])):
+    # The cell counts were compared just above, so the two lists have equal lengths.
+    for i, (a, b) in enumerate(zip(old["cells"], new["cells"], strict=True)):
         if a != b:
-            for line_a, line_b in zip(a["source"].split("\n") + [""], b["source"].split("\n") + [""]):
+            # The sources may have different numbers of lines, so not strict: zip stops at the
+            # shorter list, whose final "" is compared with the other's line at that place; the
+            # return after this loop covers a difference that does not show there.
+            lines_a = a["source"].split("\n") + [""]
+            lines_b = b["source"].split("\n") + [""]
+            for line_a, line_b in zip(lines_a, lines_b, strict=False):
                 if line_a != line_b:
                     return f"cell {i}: {line_a[:120]!r} should be {line_b[:120]!r}"
             return f"cell {i} differs ({a['cell_type']}, tags {a['tags']} vs {b['tags']})"
@@ -449,7 +488,9 @@ def write() -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=("write", "check"))
     args = parser.parse_args(argv)
     if args.command == "write":

@@ -69,7 +69,9 @@ class BuildEnvironment(SphinxDirective):
         return [table]
 
 
-def always_reread_status(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
+def always_reread_status(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
     return [STATUS_DOCNAME] if STATUS_DOCNAME in env.found_docs else []
 
 
@@ -84,7 +86,10 @@ def check_chapter_runs(app: Sphinx, env: Any) -> None:
         elif not data.get("succeeded"):
             problems.append(f"{docname}: execution failed ({data.get('error')})")
         elif data.get("runtime") is None or data["runtime"] < MIN_CHAPTER_SECONDS:
-            problems.append(f"{docname}: ran in {data.get('runtime')} s, under {MIN_CHAPTER_SECONDS} s: nothing executed?")
+            problems.append(
+                f"{docname}: ran in {data.get('runtime')} s, "
+                f"under {MIN_CHAPTER_SECONDS} s: nothing executed?"
+            )
     if problems:
         raise ExtensionError("chapter execution check failed:\n  " + "\n  ".join(problems))
 
