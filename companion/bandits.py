@@ -2,52 +2,31 @@
 
 A chapter writes its bandit agents (the update rules are what it teaches); this
 module holds the plumbing around them: the testbed, the loop that lets an agent
-play it for many runs at once and records the two curves of the book's figures,
-and the argument checks the agents share. Everything is NumPy: one step of all
-runs is a handful of array operations, which is what makes 2000 runs × 1000
-steps take a fraction of a second per curve.
+play it for many runs at once and records the two curves of the book's figures.
+Everything is NumPy: one step of all runs is a handful of array operations, which
+is what makes 2000 runs × 1000 steps take a fraction of a second per curve.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
 from typing import Protocol
 
 import numpy as np
+
+from companion.checks import check_float, check_int
 
 
 class BanditAgent(Protocol):
     """What `run` needs from an agent: one action per run, then the rewards they earned."""
 
     def select(self) -> np.ndarray:
-        """The action of every run, an int array of shape (num_runs,) with values in [0, num_arms)."""
+        """The action of every run: ints in [0, num_arms), shape (num_runs,)."""
         ...
 
     def update(self, actions: np.ndarray, rewards: np.ndarray) -> None:
         """Learn from the actions just taken and their rewards, both of shape (num_runs,)."""
         ...
-
-
-def check_probability(name: str, value: float) -> float:
-    """`value` as a float if it lies in [0, 1] (an ε, say); otherwise a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-def check_positive(name: str, value: float) -> float:
-    """`value` as a float if it is finite and > 0 (a step size α, UCB's c); otherwise a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not (0.0 < float(value) < np.inf):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def check_int(name: str, value: int, low: int) -> int:
-    """`value` as an int if it is an integer >= `low` (a count, a seed); otherwise a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -61,20 +40,20 @@ def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarr
 
 
 class Testbed:
-    """`num_runs` independent k-armed bandit tasks: q*(a) ~ N(mean_offset, 1), rewards ~ N(q*(a), 1).
+    """`num_runs` independent k-armed bandit tasks: q*(a) ~ N(mean_offset, 1), R ~ N(q*(a), 1).
 
     Two testbeds with the same arguments are identical: the same true values and,
     given the same actions, the same rewards. Build a fresh one for every agent
     you compare, and all agents face the same tasks.
     """
 
-    def __init__(self, num_runs: int = 2000, num_arms: int = 10, mean_offset: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self, num_runs: int = 2000, num_arms: int = 10, mean_offset: float = 0.0, seed: int = 0
+    ) -> None:
         self.num_runs = check_int("num_runs", num_runs, 1)
         self.num_arms = check_int("num_arms", num_arms, 2)
-        if isinstance(mean_offset, bool) or not isinstance(mean_offset, Real) or not np.isfinite(mean_offset):
-            raise ValueError(f"mean_offset must be a finite number, got {mean_offset!r}")
+        self.mean_offset = check_float("mean_offset", mean_offset)
         self.seed = check_int("seed", seed, 0)
-        self.mean_offset = float(mean_offset)
         self._rng = np.random.default_rng([self.seed, 0])  # true values, then the reward noise
         self.q_star = self._rng.normal(self.mean_offset, 1.0, size=(self.num_runs, self.num_arms))
         self.optimal_actions = np.argmax(self.q_star, axis=1)  # (num_runs,)
@@ -88,12 +67,15 @@ class Testbed:
                 f"got {actions.dtype} of shape {actions.shape}"
             )
         if actions.min() < 0 or actions.max() >= self.num_arms:
-            raise ValueError(f"actions must lie in [0, {self.num_arms - 1}], got values in [{actions.min()}, {actions.max()}]")
+            raise ValueError(
+                f"actions must lie in [0, {self.num_arms - 1}], "
+                f"got values in [{actions.min()}, {actions.max()}]"
+            )
         means = self.q_star[np.arange(self.num_runs), actions]  # (num_runs,)
         return means + self._rng.standard_normal(self.num_runs)
 
     def agent_rng(self) -> np.random.Generator:
-        """A generator for an agent's own coin flips, derived from the testbed's seed but independent of its rewards."""
+        """A generator for an agent's coin flips: from the testbed's seed, apart from rewards."""
         return np.random.default_rng([self.seed, 1])
 
     def __repr__(self) -> str:
@@ -107,8 +89,10 @@ class Testbed:
 class BanditResult:
     """The two curves of the book's figures, averaged over runs, one entry per step."""
 
-    average_reward: np.ndarray  # (num_steps,), mean reward over runs at each step
-    optimal_frac: np.ndarray  # (num_steps,), fraction of runs that took an optimal action, in [0, 1]
+    # (num_steps,): the mean reward over runs at each step.
+    average_reward: np.ndarray
+    # (num_steps,): the fraction of runs that took an optimal action, in [0, 1].
+    optimal_frac: np.ndarray
 
     def final_reward(self, num_last: int = 100) -> float:
         """The average reward over the last `num_last` steps (steps 901-1000 of a 1000-step run)."""

@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from companion.bandits import check_int, check_positive
+from companion.checks import check_choice, check_float, check_int, check_positive
 
 AMES_FILE = "ames.csv.gz"
 HOUSE_FEATURES = (
@@ -48,7 +48,8 @@ class HousePrices:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
             raise ValueError(
-                f"X must have shape (n, {len(self.feature_names)}) for features {self.feature_names}, got {X.shape}"
+                f"X must have shape (n, {len(self.feature_names)}) for features "
+                f"{self.feature_names}, got {X.shape}"
             )
         return (X - self.feature_mean) / self.feature_std
 
@@ -56,7 +57,8 @@ class HousePrices:
         return (
             f"HousePrices({len(self.y_train)} train / {len(self.y_test)} test rows, "
             f"{len(self.feature_names)} features, target {self.target_name!r}; dropped "
-            f"{self.num_dropped_missing} rows with missing values, {self.num_dropped_outliers} above the area limit)"
+            f"{self.num_dropped_missing} rows with missing values, "
+            f"{self.num_dropped_outliers} above the area limit)"
         )
 
 
@@ -81,12 +83,14 @@ def load_house_prices(
     not reflect market value. Rows with a missing value in the chosen columns are
     dropped; both counts are in the result.
     """
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
-        raise TypeError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    test_fraction = check_float(
+        "test_fraction", test_fraction, 0.0, 1.0, low_open=True, high_open=True
+    )
+    seed = check_int("seed", seed, 0)
     if isinstance(features, str):
-        raise TypeError(f"features must be a sequence of column names, not a single string ({features!r})")
+        raise TypeError(
+            f"features must be a sequence of column names, not a single string ({features!r})"
+        )
     features = tuple(features)
     if not all(isinstance(f, str) for f in features):
         raise TypeError(f"features must be column names (strings), got {features}")
@@ -96,12 +100,8 @@ def load_house_prices(
         raise ValueError(f"features has duplicates: {features}")
     if target in features:
         raise ValueError(f"target {target!r} is also listed in features")
-    if max_living_area is not None and max_living_area <= 0:
-        raise ValueError(f"max_living_area must be positive or None, got {max_living_area!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    if max_living_area is not None:
+        max_living_area = check_positive("max_living_area", max_living_area)
 
     table = load_ames()
     for name in (*features, target):
@@ -111,7 +111,10 @@ def load_house_prices(
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ValueError(f"unknown column {name!r} in the Ames data{hint}")
         if not pd.api.types.is_numeric_dtype(table[name]):
-            raise ValueError(f"column {name!r} is not numeric (dtype {table[name].dtype}); choose a numeric column")
+            raise ValueError(
+                f"column {name!r} is not numeric (dtype {table[name].dtype}); "
+                "choose a numeric column"
+            )
 
     num_outliers = 0
     if max_living_area is not None:
@@ -127,7 +130,9 @@ def load_house_prices(
     target_name = target
     if log_target:
         if np.any(y <= 0):
-            raise ValueError(f"log_target=True needs a positive target, but {target!r} has values <= 0")
+            raise ValueError(
+                f"log_target=True needs a positive target, but {target!r} has values <= 0"
+            )
         y = np.log(y)
         target_name = f"log({target})"
 
@@ -140,8 +145,10 @@ def load_house_prices(
     mean = X[train].mean(axis=0)
     std = X[train].std(axis=0)
     if np.any(std == 0):
-        constant = [f for f, s in zip(features, std) if s == 0]
-        raise ValueError(f"features {constant} are constant on the training split and cannot be standardised")
+        constant = [f for f, s in zip(features, std, strict=True) if s == 0]
+        raise ValueError(
+            f"features {constant} are constant on the training split and cannot be standardised"
+        )
     return HousePrices(
         X_train=X[train],
         X_test=X[test],
@@ -161,10 +168,11 @@ def load_house_prices(
 
 @dataclass(frozen=True)
 class Digits:
-    """A stratified train/test split of scikit-learn's bundled 8×8 digits (1,797 images, Alpaydin & Kaynak 1998).
+    """A stratified train/test split of scikit-learn's bundled 8×8 digits (1,797 images).
 
-    ``X_*`` have shape (n, 64), float32 pixels in [0, 1] (row-major 8×8 images);
-    ``y_*`` shape (n,), int64 class indices into `class_names`.
+    Alpaydin & Kaynak (1998). ``X_*`` have shape (n, 64), float32 pixels (row-major 8×8
+    images) in [0, 1], or z-scored with ``scaling="standard"``; ``y_*`` shape (n,), int64
+    class indices into `class_names`.
     """
 
     X_train: np.ndarray
@@ -173,31 +181,37 @@ class Digits:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     image_shape: tuple[int, int]
+    # How the pixels were scaled: "unit" or "standard" (see `load_digits_split`).
+    scaling: str = "unit"
 
     def __repr__(self) -> str:
         return (
             f"Digits({len(self.y_train)} train / {len(self.y_test)} test images of "
-            f"{self.image_shape[0]}×{self.image_shape[1]} pixels, {len(self.class_names)} classes)"
+            f"{self.image_shape[0]}×{self.image_shape[1]} pixels, {len(self.class_names)} "
+            f"classes, {self.scaling} scaling)"
         )
 
 
 DIGITS_MAX_PIXEL = 16.0  # the bundled images count 0..16 dark cells per 4×4 block
 
 
-def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
-    """scikit-learn's bundled digits (no download), split with the class proportions kept in both parts.
+DIGITS_SCALINGS = ("unit", "standard")
 
-    The split depends only on `seed`; pixels are scaled from 0..16 to [0, 1] so that
-    a network's first layer sees inputs of order one.
+
+def load_digits_split(test_fraction: float = 0.2, seed: int = 0, scaling: str = "unit") -> Digits:
+    """scikit-learn's bundled digits (no download), split with the class proportions kept.
+
+    The split depends only on `seed`. Pixels are scaled so that a network's first layer
+    sees inputs of order one: ``scaling="unit"`` maps 0..16 to [0, 1] (the book's
+    default); ``scaling="standard"`` z-scores each pixel with the mean and standard
+    deviation of the training split only (the test split must not inform the scaling),
+    and leaves pixels that are constant there (the always-blank border) at 0.
     """
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.floating)):
-        raise TypeError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    test_fraction = check_float(
+        "test_fraction", test_fraction, 0.0, 1.0, low_open=True, high_open=True
+    )
+    seed = check_int("seed", seed, 0)
+    scaling = check_choice("scaling", scaling, DIGITS_SCALINGS)
 
     from sklearn.datasets import load_digits  # late import: sklearn is slow to import
     from sklearn.model_selection import train_test_split
@@ -209,9 +223,19 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
     num_test = int(round(test_fraction * len(y)))
     if num_test < num_classes or len(y) - num_test < num_classes:
         raise ValueError(
-            f"test_fraction={test_fraction} leaves fewer than one image per class ({num_classes}) in a split"
+            f"test_fraction={test_fraction} leaves fewer than one image per class "
+            f"({num_classes}) in a split"
         )
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=num_test, stratify=y, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=num_test, stratify=y, random_state=seed
+    )
+    if scaling == "standard":
+        mean = X_train.mean(axis=0)  # (64,)
+        std = X_train.std(axis=0)  # (64,)
+        # A pixel that is constant on the training split carries no information: map it to 0.
+        std = np.where(std > 0, std, 1.0)
+        X_train = ((X_train - mean) / std).astype(np.float32)
+        X_test = ((X_test - mean) / std).astype(np.float32)
     return Digits(
         X_train=X_train,
         X_test=X_test,
@@ -219,15 +243,23 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> Digits:
         y_test=y_test,
         class_names=tuple(str(name) for name in bunch.target_names),
         image_shape=(8, 8),
+        scaling=scaling,
     )
 
 
 # ---------------------------------------------------------------- 2-D mixtures of Gaussians
 
 
-def _sample_mixture(n: int, centers: np.ndarray, std: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """n points from the equal-weight mixture of N(c, std² I) over `centers` (num_modes, 2); also the centres."""
-    n, seed, std = check_int("n", n, 1), check_int("seed", seed, 0), check_positive("std", std)
+def _sample_mixture(
+    n: int, centers: np.ndarray, std: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points from the equal-weight mixture of N(c, std² I) over `centers` (num_modes, 2).
+
+    Returns the points (n, 2) and the centres.
+    """
+    n = check_int("n", n, 1)
+    seed = check_int("seed", seed, 0)
+    std = check_positive("std", std)
     rng = np.random.default_rng(seed)
     modes = rng.integers(len(centers), size=n)  # (n,), each point's mode
     X = centers[modes] + std * rng.standard_normal((n, 2))  # (n, 2)
@@ -237,8 +269,9 @@ def _sample_mixture(n: int, centers: np.ndarray, std: float, seed: int) -> tuple
 def sample_ring(
     n: int, num_modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """n points (n, 2) from `num_modes` Gaussians evenly spaced on a circle, and their centres (num_modes, 2).
+    """n points (n, 2) from `num_modes` Gaussians evenly spaced on a circle, and their centres.
 
+    The centres have shape (num_modes, 2).
     With the defaults this is the 2-D ring of the unrolled-GAN and VEEGAN papers
     (Metz et al. 2017; Srivastava et al. 2017). The angles are 2πk/num_modes for
     k = 0, …, num_modes − 1: `linspace(0, 2π, num_modes)` would put the last centre
@@ -246,15 +279,17 @@ def sample_ring(
     """
     num_modes = check_int("num_modes", num_modes, 1)
     angles = 2 * np.pi * np.arange(num_modes) / num_modes  # (num_modes,)
-    centers = check_positive("radius", radius) * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
+    radius = check_positive("radius", radius)
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
     return _sample_mixture(n, centers, std, seed)
 
 
 def sample_grid(
     n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """n points (n, 2) from side × side Gaussians on a square grid centred at 0, and their centres (side², 2).
+    """n points (n, 2) from side × side Gaussians on a square grid centred at 0, and their centres.
 
+    The centres have shape (side², 2).
     With the defaults the centres are {-4, -2, 0, 2, 4}² with std 0.05, the 2-D grid of
     the VEEGAN and PacGAN papers (Srivastava et al. 2017; Lin et al. 2018).
     """

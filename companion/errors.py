@@ -16,7 +16,8 @@ from types import TracebackType
 
 
 class expect_error:  # noqa: N801 (used like a function: `with expect_error(AttributeError):`)
-    """Context manager: the block must raise one of `expected`; its traceback is printed, then execution goes on.
+    """Context manager: the block must raise one of `expected`; its traceback is printed, then
+    execution goes on.
 
     Another exception type propagates unchanged; no exception at all raises AssertionError.
     The caught exception is kept in ``.error`` for the cells that follow.
@@ -24,7 +25,9 @@ class expect_error:  # noqa: N801 (used like a function: `with expect_error(Attr
 
     def __init__(self, *expected: type[BaseException]) -> None:
         if not expected:
-            raise TypeError("expect_error needs at least one exception type, e.g. expect_error(AttributeError)")
+            raise TypeError(
+                "expect_error needs at least one exception type, e.g. expect_error(AttributeError)"
+            )
         for kind in expected:
             if not (isinstance(kind, type) and issubclass(kind, BaseException)):
                 raise TypeError(f"expect_error takes exception classes, got {kind!r}")
@@ -42,7 +45,9 @@ class expect_error:  # noqa: N801 (used like a function: `with expect_error(Attr
     ) -> bool:
         names = " or ".join(kind.__name__ for kind in self.expected)
         if exc is None:
-            raise AssertionError(f"the block was expected to raise {names}, but it ran without an error")
+            raise AssertionError(
+                f"the block was expected to raise {names}, but it ran without an error"
+            )
         if not isinstance(exc, self.expected):
             return False
         self.error = exc

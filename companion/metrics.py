@@ -15,24 +15,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.bandits import check_int, check_positive
+from companion.checks import check_int, check_positive
 
 
 @dataclass(frozen=True)
 class ModeCoverage:
-    """The three numbers of the 2-D mixture benchmarks (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018)."""
+    """The three numbers of the 2-D mixture benchmarks.
+
+    From VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018).
+    """
 
     modes_covered: int
     """Modes that are the nearest centre of at least `min_count` high-quality samples."""
     high_quality_fraction: float
     """Share of samples within `threshold · std` of their nearest centre."""
     reverse_kl: float
-    """KL(p ‖ uniform) in nats, p = histogram of the high-quality samples over the modes; ln(num_modes) for one mode,
-    0 for a perfectly even spread, inf when no sample is of high quality."""
+    """KL(p ‖ uniform) in nats, p = histogram of the high-quality samples over the modes;
+    ln(num_modes) for one mode, 0 for a perfectly even spread, inf when no sample is of high
+    quality."""
 
 
 def _as_points(name: str, values: np.ndarray) -> np.ndarray:
-    """`values` as a float64 array of shape (n, d) with n ≥ 1 finite rows, or a ValueError naming `name`."""
+    """`values` as a float64 array (n, d) of n ≥ 1 finite rows, or a ValueError naming `name`."""
     points = np.asarray(values, dtype=np.float64)
     if points.ndim != 2:
         raise ValueError(f"{name} must have shape (n, d), got shape {points.shape}")
@@ -46,7 +50,7 @@ def _as_points(name: str, values: np.ndarray) -> np.ndarray:
 def mode_coverage(
     samples: np.ndarray, centers: np.ndarray, std: float, threshold: float = 3.0, min_count: int = 1
 ) -> ModeCoverage:
-    """Score `samples` (n, d) against a mixture of equal-weight Gaussians with `centers` (num_modes, d) and `std`.
+    """Score `samples` (n, d) against equal-weight Gaussians at `centers` (num_modes, d), `std`.
 
     A sample is *high quality* when it lies within `threshold · std` of its nearest
     centre (three standard deviations, as in the unrolled-GAN, VEEGAN and PacGAN
@@ -59,7 +63,8 @@ def mode_coverage(
     centers = _as_points("centers", centers)
     if samples.shape[1] != centers.shape[1]:
         raise ValueError(
-            f"samples and centers must have the same dimension, got {samples.shape[1]} and {centers.shape[1]}"
+            "samples and centers must have the same dimension, "
+            f"got {samples.shape[1]} and {centers.shape[1]}"
         )
     std = check_positive("std", std)
     threshold = check_positive("threshold", threshold)
@@ -82,7 +87,10 @@ def mode_coverage(
 
 
 def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
-    """The positive semi-definite square root of a symmetric matrix (negative round-off eigenvalues set to 0)."""
+    """The positive semi-definite square root of a symmetric matrix.
+
+    Eigenvalues below 0 (round-off) are set to 0.
+    """
     eigenvalues, eigenvectors = np.linalg.eigh(matrix)
     return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
 
@@ -100,15 +108,20 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     features_b = _as_points("features_b", features_b)
     if features_a.shape[1] != features_b.shape[1]:
         raise ValueError(
-            f"features_a and features_b must have the same dimension, got {features_a.shape[1]} and {features_b.shape[1]}"
+            "features_a and features_b must have the same dimension, "
+            f"got {features_a.shape[1]} and {features_b.shape[1]}"
         )
     for name, features in (("features_a", features_a), ("features_b", features_b)):
         if len(features) < 2:
-            raise ValueError(f"{name} needs at least 2 rows to estimate a covariance, got {len(features)}")
+            raise ValueError(
+                f"{name} needs at least 2 rows to estimate a covariance, got {len(features)}"
+            )
     mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)  # (d,)
     cov_a = np.atleast_2d(np.cov(features_a, rowvar=False))  # (d, d)
     cov_b = np.atleast_2d(np.cov(features_b, rowvar=False))  # (d, d)
     sqrt_a = _symmetric_sqrt(cov_a)
     cross = _symmetric_sqrt(sqrt_a @ cov_b @ sqrt_a)
-    distance = np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(cross)
+    distance = (
+        np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(cross)
+    )
     return float(max(distance, 0.0))  # ≥ 0 in exact arithmetic

@@ -28,7 +28,9 @@ STYLE = {
     "image.cmap": "viridis",
 }
 
-Curve = Sequence[float] | np.ndarray | tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
+Curve = (
+    Sequence[float] | np.ndarray | tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
+)
 
 
 def use_style() -> None:
@@ -43,35 +45,49 @@ def _new_axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def plot_loss_curves(
+def plot_curves(
     curves: Mapping[str, Curve],
     *,
     ax: Axes | None = None,
-    log_y: bool = True,
+    log_y: bool = False,
     xlabel: str = "step",
-    ylabel: str = "loss",
+    ylabel: str = "value",
     title: str | None = None,
 ) -> Axes:
     """One line per entry of `curves`: label -> y values (x = 0, 1, ...) or label -> (x, y).
 
     Curves may differ in length (a run that diverged and stopped early is shorter).
-    With `log_y`, non-positive values are left out of the plot rather than breaking it.
+    With `log_y`, every value must be > 0: a log axis would silently drop a value <= 0,
+    so one raises ValueError naming its curve (NaN stays a gap). Returns and rewards,
+    often negative, belong on the default linear axis.
     """
     if not curves:
         raise ValueError("curves must contain at least one label -> values entry")
-    ax = _new_axes(ax)
+    lines = []
     for label, curve in curves.items():
-        if isinstance(curve, tuple) and len(curve) == 2 and all(np.ndim(c) == 1 for c in curve):  # (x, y)
+        is_pair = isinstance(curve, tuple) and len(curve) == 2
+        if is_pair and all(np.ndim(c) == 1 for c in curve):
             x, y = (np.asarray(c, dtype=float) for c in curve)
             if x.shape != y.shape:
-                raise ValueError(f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}")
-        else:  # y values, possibly a tuple of numbers
+                raise ValueError(
+                    f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}"
+                )
+        else:
+            # y values alone (possibly a tuple of numbers).
             y = np.asarray(curve, dtype=float)
             if y.ndim != 1:
-                raise ValueError(f"curve {label!r} must be 1-D y values or an (x, y) pair, got shape {y.shape}")
+                raise ValueError(
+                    f"curve {label!r} must be 1-D y values or an (x, y) pair, got shape {y.shape}"
+                )
             x = np.arange(len(y))
-        if log_y:
-            y = np.where(y > 0, y, np.nan)
+        if log_y and np.any(y <= 0):
+            raise ValueError(
+                f"curve {label!r} has values <= 0 (smallest {np.nanmin(y):.3g}), which a log "
+                "axis cannot show; plot it with log_y=False"
+            )
+        lines.append((label, x, y))
+    ax = _new_axes(ax)
+    for label, x, y in lines:
         ax.plot(x, y, label=label)
     if log_y:
         ax.set_yscale("log")
@@ -82,6 +98,21 @@ def plot_loss_curves(
     if len(curves) > 1:
         ax.legend()
     return ax
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Curve],
+    *,
+    ax: Axes | None = None,
+    log_y: bool = True,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str | None = None,
+) -> Axes:
+    """`plot_curves` for losses: a log y axis by default, where a loss falling by orders of
+    magnitude stays readable. A loss <= 0 on the log axis raises ValueError naming the curve.
+    """
+    return plot_curves(curves, ax=ax, log_y=log_y, xlabel=xlabel, ylabel=ylabel, title=title)
 
 
 def plot_loss_contour(
@@ -105,7 +136,9 @@ def plot_loss_contour(
     Levels are spaced more densely near the minimum, where paths end.
     """
     if not (xlim[0] < xlim[1] and ylim[0] < ylim[1]):
-        raise ValueError(f"xlim and ylim must be increasing (low, high) pairs, got {xlim} and {ylim}")
+        raise ValueError(
+            f"xlim and ylim must be increasing (low, high) pairs, got {xlim} and {ylim}"
+        )
     ax = _new_axes(ax)
     a, b = np.meshgrid(np.linspace(*xlim, grid_size), np.linspace(*ylim, grid_size))  # (G, G) each
     z = np.asarray(loss_on_grid(a, b), dtype=float)
@@ -117,10 +150,14 @@ def plot_loss_contour(
         path = np.asarray(path, dtype=float)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path {label!r} must have shape (num_steps + 1, 2), got {path.shape}")
-        (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, linewidth=1.0, alpha=0.85, label=label)
+        (line,) = ax.plot(
+            path[:, 0], path[:, 1], marker=".", markersize=3, linewidth=1.0, alpha=0.85, label=label
+        )
         ax.plot(path[0, 0], path[0, 1], marker="o", color=line.get_color())
     if optimum is not None:
-        ax.plot(*optimum, marker="*", markersize=12, color="black", linestyle="none", label="minimum")
+        ax.plot(
+            *optimum, marker="*", markersize=12, color="black", linestyle="none", label="minimum"
+        )
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
@@ -159,5 +196,7 @@ def animation_html(animation: Animation, default_mode: str = "loop") -> str:
     for icon, symbol in _PLAYER_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', symbol)
     if "font-awesome" in html or '<i class="fa' in html:
-        raise RuntimeError("matplotlib's animation player changed: update companion.plots._PLAYER_ICONS")
+        raise RuntimeError(
+            "matplotlib's animation player changed: update companion.plots._PLAYER_ICONS"
+        )
     return html

@@ -1,4 +1,4 @@
-"""A small ipywidgets panel: move a slider, the chapter's function re-runs and its figure is redrawn.
+"""A small ipywidgets panel: move a slider, the chapter's function re-runs, its figure is redrawn.
 
 ``explore(fn, alpha=FloatControl(...), ...)`` shows the controls, runs ``fn`` once
 with the defaults and shows its figure as an ordinary output, so the executed
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -18,21 +17,21 @@ import matplotlib.pyplot as plt
 from IPython.display import DisplayHandle, display
 from matplotlib.figure import Figure
 
+from companion.checks import check_choice, check_float, check_int
 
-def _check_range(default: float, low: float, high: float, kind: type = Real) -> None:
-    for what, value in (("default", default), ("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, kind):
-            expected = "an integer" if kind is Integral else "a number"
-            raise TypeError(f"a control's {what} must be {expected}, got {value!r}")
+
+def _check_range(default: Any, low: Any, high: Any, check: Callable[..., Any]) -> None:
+    """A control's declaration: `check` (check_float or check_int) each number, then low < high
+    and low <= default <= high."""
+    low, high = check("low", low), check("high", high)
     if not low < high:
         raise ValueError(f"a control needs low < high, got low={low!r}, high={high!r}")
-    if not low <= default <= high:
-        raise ValueError(f"a control's default must be in [{low}, {high}], got {default!r}")
+    check("default", default, low, high)
 
 
 @dataclass(frozen=True)
 class FloatControl:
-    """A real number in [low, high]; `log` gives a slider with logarithmic spacing (then low > 0)."""
+    """A real number in [low, high]; `log` gives a slider with log spacing (then low > 0)."""
 
     default: float
     low: float
@@ -41,15 +40,13 @@ class FloatControl:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_range(self.default, self.low, self.high)
+        _check_range(self.default, self.low, self.high, check_float)
         if self.log and self.low <= 0:
             raise ValueError(f"a log-scale control needs low > 0, got low={self.low!r}")
 
     def coerce(self, name: str, value: Any) -> float:
-        """`value` as a float clamped to [low, high]; a non-number raises TypeError naming `name`."""
-        if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
-            raise TypeError(f"{name} must be a number in [{self.low}, {self.high}], got {value!r}")
-        return float(min(max(value, self.low), self.high))
+        """`value` clamped to [low, high]; TypeError for a non-number, ValueError for NaN/inf."""
+        return min(max(check_float(name, value), float(self.low)), float(self.high))
 
     def widget(self, name: str) -> widgets.Widget:
         style = {"description_width": "initial"}
@@ -57,12 +54,25 @@ class FloatControl:
         if self.log:
             lo, hi = math.log10(self.low), math.log10(self.high)
             return widgets.FloatLogSlider(
-                value=self.default, base=10, min=lo, max=hi, step=(hi - lo) / 200,
-                description=label, continuous_update=False, style=style, readout_format=".3g",
+                value=self.default,
+                base=10,
+                min=lo,
+                max=hi,
+                step=(hi - lo) / 200,
+                description=label,
+                continuous_update=False,
+                style=style,
+                readout_format=".3g",
             )
         return widgets.FloatSlider(
-            value=self.default, min=self.low, max=self.high, step=(self.high - self.low) / 200,
-            description=label, continuous_update=False, style=style, readout_format=".3g",
+            value=self.default,
+            min=self.low,
+            max=self.high,
+            step=(self.high - self.low) / 200,
+            description=label,
+            continuous_update=False,
+            style=style,
+            readout_format=".3g",
         )
 
 
@@ -77,20 +87,21 @@ class IntControl:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_range(self.default, self.low, self.high, Integral)
-        if self.step < 1:
-            raise ValueError(f"step must be a positive integer, got {self.step!r}")
+        _check_range(self.default, self.low, self.high, check_int)
+        check_int("step", self.step, 1)
 
     def coerce(self, name: str, value: Any) -> int:
-        """`value` as an int clamped to [low, high]; anything but an integer raises TypeError naming `name`."""
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}")
-        return int(min(max(value, self.low), self.high))
+        """`value` as an int clamped to [low, high]; anything but an integer raises TypeError."""
+        return min(max(check_int(name, value), int(self.low)), int(self.high))
 
     def widget(self, name: str) -> widgets.Widget:
         return widgets.IntSlider(
-            value=self.default, min=self.low, max=self.high, step=self.step,
-            description=self.description or name, continuous_update=False,
+            value=self.default,
+            min=self.low,
+            max=self.high,
+            step=self.step,
+            description=self.description or name,
+            continuous_update=False,
             style={"description_width": "initial"},
         )
 
@@ -105,25 +116,25 @@ class ChoiceControl:
 
     def __post_init__(self) -> None:
         if isinstance(self.options, str):
-            raise TypeError(f"options must be a sequence of strings, not a single string ({self.options!r})")
+            raise TypeError(
+                f"options must be a sequence of strings, not a single string ({self.options!r})"
+            )
         if len(self.options) == 0:
             raise ValueError("a choice control needs at least one option")
-        if self.default is not None and self.default not in self.options:
-            raise ValueError(f"default {self.default!r} is not one of the options {list(self.options)}")
+        if self.default is not None:
+            check_choice("default", self.default, self.options)
         if self.default is None:
             object.__setattr__(self, "default", self.options[0])
 
     def coerce(self, name: str, value: Any) -> str:
-        """`value` if it is one of the options; otherwise a TypeError or ValueError naming `name`."""
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be one of {list(self.options)}, got {value!r}")
-        if value not in self.options:
-            raise ValueError(f"{name} must be one of {list(self.options)}, got {value!r}")
-        return value
+        """`value` if it is one of the options, else a TypeError or ValueError naming `name`."""
+        return check_choice(name, value, self.options)
 
     def widget(self, name: str) -> widgets.Widget:
         return widgets.Dropdown(
-            options=list(self.options), value=self.default, description=self.description or name,
+            options=list(self.options),
+            value=self.default,
+            description=self.description or name,
             style={"description_width": "initial"},
         )
 
@@ -134,13 +145,19 @@ Control = FloatControl | IntControl | ChoiceControl
 class Explorer:
     """The panel `explore` shows: its controls, the latest figure and a status line."""
 
-    def __init__(self, fn: Callable[..., Figure], controls: dict[str, Control], run_button: bool) -> None:
+    def __init__(
+        self, fn: Callable[..., Figure], controls: dict[str, Control], run_button: bool
+    ) -> None:
         self.fn = fn
         self.controls = controls
         self.values: dict[str, Any] = {name: c.default for name, c in controls.items()}
-        self.widgets: dict[str, widgets.Widget] = {name: c.widget(name) for name, c in controls.items()}
+        self.widgets: dict[str, widgets.Widget] = {
+            name: c.widget(name) for name, c in controls.items()
+        }
         self.status = widgets.Label(value="")
-        self.button = widgets.Button(description="Run", button_style="primary") if run_button else None
+        self.button = (
+            widgets.Button(description="Run", button_style="primary") if run_button else None
+        )
         self.num_runs = 0
         self._figure_handle: DisplayHandle | None = None
         self._syncing = False  # True while run() moves the widgets to clamped override values
@@ -149,14 +166,21 @@ class Explorer:
         else:
             for w in self.widgets.values():
                 w.observe(lambda _: self._run_from_widgets(), names="value")
-        children = list(self.widgets.values()) + ([self.button] if self.button else []) + [self.status]
+        children = (
+            list(self.widgets.values()) + ([self.button] if self.button else []) + [self.status]
+        )
         self.box = widgets.VBox(children)
 
     def run(self, **overrides: Any) -> Figure:
-        """Re-run the function with the current values, changed by `overrides` (clamped to each control's range)."""
+        """Re-run the function with the current values, changed by `overrides`.
+
+        Each override is clamped to its control's range.
+        """
         unknown = set(overrides) - set(self.controls)
         if unknown:
-            raise TypeError(f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}")
+            raise TypeError(
+                f"unknown control(s) {sorted(unknown)}; this panel has {sorted(self.controls)}"
+            )
         for name, value in overrides.items():
             self.values[name] = self.controls[name].coerce(name, value)
         self._syncing = True
@@ -167,13 +191,17 @@ class Explorer:
             self._syncing = False
         figure = self.fn(**self.values)
         if not isinstance(figure, Figure):
-            raise TypeError(f"the explored function must return a matplotlib Figure, got {type(figure).__name__}")
+            raise TypeError(
+                "the explored function must return a matplotlib Figure, "
+                f"got {type(figure).__name__}"
+            )
         self.num_runs += 1
         if self._figure_handle is None:
             self._figure_handle = display(figure, display_id=True)
         else:
             self._figure_handle.update(figure)
-        plt.close(figure)  # shown through the display handle; don't let the inline backend show it twice
+        # Shown through the display handle: don't let the inline backend show it twice.
+        plt.close(figure)
         return figure
 
     def _run_from_widgets(self) -> None:
@@ -183,13 +211,16 @@ class Explorer:
         self.status.value = "running…"
         try:
             self.run(**values)
-        except Exception as error:  # shown in the panel: a widget callback has nowhere else to report
+        # Shown in the panel: a widget callback has nowhere else to report.
+        except Exception as error:
             self.status.value = f"error: {error}"
         else:
             self.status.value = ""
 
 
-def explore(fn: Callable[..., Figure], *, run_button: bool = False, **controls: Control) -> Explorer:
+def explore(
+    fn: Callable[..., Figure], *, run_button: bool = False, **controls: Control
+) -> Explorer:
     """Show a panel of `controls` that re-runs ``fn(**values)`` and redraws the Figure it returns.
 
     `fn` runs once at once with the defaults. Use ``run_button=True`` for functions
@@ -198,11 +229,14 @@ def explore(fn: Callable[..., Figure], *, run_button: bool = False, **controls: 
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     if not controls:
-        raise ValueError("explore needs at least one control, e.g. alpha=FloatControl(0.5, 0.0, 1.0)")
+        raise ValueError(
+            "explore needs at least one control, e.g. alpha=FloatControl(0.5, 0.0, 1.0)"
+        )
     for name, control in controls.items():
         if not isinstance(control, (FloatControl, IntControl, ChoiceControl)):
             raise TypeError(
-                f"control {name!r} must be a FloatControl, IntControl or ChoiceControl, got {type(control).__name__}"
+                f"control {name!r} must be a FloatControl, IntControl or ChoiceControl, "
+                f"got {type(control).__name__}"
             )
     explorer = Explorer(fn, dict(controls), run_button)
     display(explorer.box)

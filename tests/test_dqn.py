@@ -12,12 +12,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion import rl
+from companion.rl.dqn import _numpy_plan, _torch_greedy
 from companion.training import TrainingDiverged, load_checkpoint, save_checkpoint
 
 
 def small_q_net(seed: int = 0, hidden: int = 32) -> nn.Sequential:
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+    return nn.Sequential(
+        nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2)
+    )
 
 
 def td_loss(q_net, target_net, batch, gamma):
@@ -34,7 +37,9 @@ def td_loss(q_net, target_net, batch, gamma):
 
 def fill(buffer: rl.ReplayBuffer, n: int) -> None:
     for i in range(n):
-        buffer.add(np.full(4, i, np.float32), i % 2, float(i), np.full(4, i + 1, np.float32), i % 5 == 4)
+        buffer.add(
+            np.full(4, i, np.float32), i % 2, float(i), np.full(4, i + 1, np.float32), i % 5 == 4
+        )
 
 
 def test_replay_buffer_stores_transitions_as_given() -> None:
@@ -76,9 +81,11 @@ def test_replay_buffer_refuses_to_sample_before_enough_data() -> None:
         buffer.sample(8, torch.Generator())
 
 
-@pytest.mark.parametrize("capacity", [0, -1, 2.5, True])
-def test_replay_buffer_rejects_a_bad_capacity(capacity) -> None:
-    with pytest.raises(ValueError, match="capacity"):
+@pytest.mark.parametrize(
+    ("capacity", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_replay_buffer_rejects_a_bad_capacity(capacity, error) -> None:
+    with pytest.raises(error, match=r"^capacity must be an integer >= 1, got"):
         rl.ReplayBuffer(capacity, (4,), "cpu")
 
 
@@ -94,9 +101,17 @@ def test_linear_schedule_interpolates_then_holds() -> None:
     assert [rising(t) for t in range(6)] == pytest.approx([0, 0.5, 1, 1.5, 2, 2])
 
 
-@pytest.mark.parametrize("args, name", [((float("nan"), 0.0, 5), "start"), ((1.0, "x", 5), "end"), ((1.0, 0.0, -1), "duration")])
-def test_linear_schedule_rejects_bad_arguments(args, name) -> None:
-    with pytest.raises(ValueError, match=name):
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((float("nan"), 0.0, 5), ValueError, "^start must be a finite number, got nan"),
+        ((1.0, "x", 5), TypeError, "^end must be a finite number, got str"),
+        ((1.0, 0.0, -1), ValueError, "^duration must be an integer >= 0, got -1"),
+        ((1.0, 0.0, 2.0), TypeError, "^duration must be an integer >= 0, got float"),
+    ],
+)
+def test_linear_schedule_rejects_bad_arguments(args, error, message) -> None:
+    with pytest.raises(error, match=message):
         rl.linear_schedule(*args)
 
 
@@ -105,24 +120,124 @@ def test_linear_schedule_rejects_bad_arguments(args, name) -> None:
 
 @pytest.mark.parametrize(
     "field, value",
-    [("gamma", 1.5), ("lr", 0.0), ("batch_size", 0), ("tau", 0.0), ("eps_end", -0.1), ("buffer_size", 8), ("learning_starts", 4)],
+    [
+        ("gamma", 1.5),
+        ("lr", 0.0),
+        ("batch_size", 0),
+        ("tau", 0.0),
+        ("eps_end", -0.1),
+        ("buffer_size", 8),
+        ("learning_starts", 4),
+        ("max_grad_norm", 0.0),
+        ("max_grad_norm", float("nan")),
+    ],
 )
 def test_dqn_config_rejects_out_of_range_values(field, value) -> None:
     base = dict(batch_size=16, buffer_size=100, learning_starts=16)
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ValueError, match=f"^{field} must be"):
         rl.DQNConfig(**{**base, field: value})
 
 
-def test_greedy_policy_numpy_path_matches_torch_and_follows_updates() -> None:
-    q_net = small_q_net()
-    act = rl.greedy_policy(q_net)
-    X = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
-    optimizer = torch.optim.SGD(q_net.parameters(), lr=0.5)
-    for _ in range(2):  # before and after an in-place update of the weights
-        expected = q_net(torch.as_tensor(X)).argmax(dim=1).numpy()
-        np.testing.assert_array_equal([act(x) for x in X], expected)
-        q_net(torch.as_tensor(X))[:, 0].sum().backward()
+@pytest.mark.parametrize(
+    "field, value",
+    [("num_steps", 10.0), ("batch_size", True), ("lr", "1e-3"), ("gamma", None), ("tau", "1")],
+)
+def test_dqn_config_rejects_values_of_the_wrong_type(field, value) -> None:
+    with pytest.raises(TypeError, match=f"^{field} must be"):
+        rl.DQNConfig(**{field: value})
+
+
+def test_dqn_config_bounds_that_depend_on_the_batch_size_name_it() -> None:
+    with pytest.raises(ValueError, match=r"^buffer_size must be an integer >= 16, got 8"):
+        rl.DQNConfig(batch_size=16, buffer_size=8, learning_starts=16)
+
+
+def test_dqn_config_accepts_inf_to_turn_clipping_off() -> None:
+    assert rl.DQNConfig(max_grad_norm=float("inf")).max_grad_norm == float("inf")
+
+
+def _clear_greedy_actions(q_net: nn.Module, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """torch's greedy actions for the rows of X, and which rows are not near-ties.
+
+    Where |Q(s, 1) - Q(s, 0)| is within float32 round-off, a different order of summation
+    may pick the other action; such rows say nothing about the code paths.
+    """
+    with torch.no_grad():
+        q = q_net(torch.as_tensor(X))  # (N, 2)
+    clear = (q[:, 1] - q[:, 0]).abs() > 1e-4
+    return q.argmax(dim=1).numpy(), clear.numpy()
+
+
+@pytest.mark.parametrize("hidden", [64, 128])
+def test_greedy_policy_numpy_path_matches_torch_and_follows_updates(hidden: int) -> None:
+    q_net = small_q_net(hidden=hidden)
+    X = np.random.default_rng(0).normal(size=(500, 4)).astype(np.float32)
+    with torch.no_grad():
+        # Centre Q(s, 1) - Q(s, 0) on these observations, so that both actions are greedy
+        # for about half of them: agreement must not be a constant answer.
+        gap = q_net(torch.as_tensor(X)).diff(dim=1).squeeze(1)
+        q_net[-1].bias[1] -= gap.median()
+    assert _numpy_plan(q_net) is not None, "the book's Q-networks must take the NumPy path"
+    act, act_torch = rl.greedy_policy(q_net), _torch_greedy(q_net)
+    optimizer = torch.optim.SGD(q_net.parameters(), lr=0.01)
+    rounds = []
+    # Before and after an in-place update of the weights by the optimizer.
+    for _ in range(2):
+        expected, clear = _clear_greedy_actions(q_net, X)
+        assert 0.2 < expected.mean() < 0.8 and clear.mean() > 0.95
+        np.testing.assert_array_equal(np.array([act(x) for x in X])[clear], expected[clear])
+        np.testing.assert_array_equal(np.array([act_torch(x) for x in X])[clear], expected[clear])
+        rounds.append(expected)
+        q_net(torch.as_tensor(X))[:, 0].mean().backward()
         optimizer.step()
+    # The update changed some greedy actions, so the second round tested the live views.
+    assert (rounds[0] != rounds[1]).mean() > 0.02
+
+
+def test_greedy_policy_follows_a_loaded_state_dict() -> None:
+    q_net, other = small_q_net(0), small_q_net(1)
+    act = rl.greedy_policy(q_net)
+    X = np.random.default_rng(1).normal(size=(300, 4)).astype(np.float32)
+    q_net.load_state_dict(other.state_dict())
+    expected = other(torch.as_tensor(X)).argmax(dim=1).numpy()
+    np.testing.assert_array_equal([act(x) for x in X], expected)
+
+
+class ScaledLinear(nn.Linear):
+    """A Linear subclass whose forward differs: the NumPy path must not take it for a Linear."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -super().forward(x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2)),
+        lambda: nn.Sequential(ScaledLinear(4, 2)),
+        lambda: small_q_net().double(),
+        lambda: nn.Sequential(nn.Sequential(nn.Linear(4, 16), nn.ReLU()), nn.Linear(16, 2)),
+    ],
+)
+def test_greedy_policy_runs_other_networks_through_torch(make) -> None:
+    torch.manual_seed(0)
+    q_net = make()
+    assert _numpy_plan(q_net) is None
+    act = rl.greedy_policy(q_net)
+    X = np.random.default_rng(2).normal(size=(300, 4))
+    with torch.no_grad():
+        expected = q_net(torch.as_tensor(X, dtype=q_net[-1].weight.dtype)).argmax(dim=1).numpy()
+    np.testing.assert_array_equal([act(x) for x in X], expected)
+
+
+def test_greedy_policy_leaves_the_observation_alone() -> None:
+    """A leading ReLU must not clip the caller's array in place."""
+    torch.manual_seed(0)
+    q_net = nn.Sequential(nn.ReLU(), nn.Linear(4, 2))
+    assert _numpy_plan(q_net) is not None
+    observation = np.array([-1.0, 2.0, -3.0, 4.0], dtype=np.float32)
+    rl.greedy_policy(q_net)(observation)
+    np.testing.assert_array_equal(observation, [-1.0, 2.0, -3.0, 4.0])
 
 
 # ---------------------------------------------------------------- checkpoints and train_dqn
@@ -138,8 +253,17 @@ def test_q_net_checkpoint_round_trip(tmp_path) -> None:
 
 
 SHORT = rl.DQNConfig(
-    num_steps=3000, lr=1e-3, lr_end=1e-3, batch_size=32, buffer_size=3000, learning_starts=500,
-    train_every=1, eps_duration=1000, eval_every=1000, eval_episodes=2, final_eval_episodes=3,
+    num_steps=3000,
+    lr=1e-3,
+    lr_end=1e-3,
+    batch_size=32,
+    buffer_size=3000,
+    learning_starts=500,
+    train_every=1,
+    eps_duration=1000,
+    eval_every=1000,
+    eval_episodes=2,
+    final_eval_episodes=3,
 )
 
 
@@ -152,6 +276,12 @@ def test_train_dqn_short_run_lowers_the_loss_and_writes_checkpoints(tmp_path) ->
     assert list(result.eval_steps) == [1000, 2000, 3000] and len(result.final_returns) == 3
     assert result.episode_returns.sum() <= 3000 and result.train_seconds > 0
     assert result.final_checkpoint.is_file() and result.best_checkpoint.is_file()
+    # The reported score is the final network's, over fresh episodes (seed + 10_000), not the best
+    # checkpoint's: re-scoring the returned network reproduces it episode by episode.
+    assert result.final_return == pytest.approx(result.final_returns.mean())
+    act = rl.greedy_policy(result.q_net)
+    _, _, returns = rl.evaluate("CartPole-v1", act, config.final_eval_episodes, seed=10_000)
+    np.testing.assert_array_equal(returns, result.final_returns)
     reloaded = small_q_net(5)
     assert load_checkpoint(result.final_checkpoint, reloaded)["step"] == 3000
     X = torch.randn(8, 4)
@@ -181,4 +311,10 @@ def test_train_dqn_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="discrete action space"):
         rl.train_dqn("Pendulum-v1", small_q_net(), td_loss, SHORT, seed=0)
     with pytest.raises(FileNotFoundError, match="checkpoint_dir"):
-        rl.train_dqn("CartPole-v1", small_q_net(), td_loss, dataclasses.replace(SHORT, checkpoint_dir="/nonexistent/x"), seed=0)
+        rl.train_dqn(
+            "CartPole-v1",
+            small_q_net(),
+            td_loss,
+            dataclasses.replace(SHORT, checkpoint_dir="/nonexistent/x"),
+            seed=0,
+        )

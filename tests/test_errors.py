@@ -1,4 +1,4 @@
-"""`companion.expect_error`: shows an expected error as Python would, and lets the notebook go on."""
+"""`companion.expect_error`: shows an expected error as Python would; the notebook goes on."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ def test_prints_the_traceback_to_stdout_and_goes_on(capsys: pytest.CaptureFixtur
     out, err = capsys.readouterr()
     assert out.startswith("Traceback (most recent call last):")
     assert "object().no_such_attribute" in out  # the line that failed, as Python prints it
-    assert out.rstrip().endswith("AttributeError: 'object' object has no attribute 'no_such_attribute'")
-    assert "companion" not in out.split("\n")[1]  # the first frame is the caller's block, not this library
+    assert out.rstrip().endswith(
+        "AttributeError: 'object' object has no attribute 'no_such_attribute'"
+    )
+    # The first frame is the caller's block, not this library.
+    assert "companion" not in out.split("\n")[1]
     assert err == ""
     assert isinstance(shown.error, AttributeError)
 
@@ -26,7 +29,9 @@ def test_any_of_several_types() -> None:
 
 
 def test_a_block_that_does_not_raise_is_an_error() -> None:
-    with pytest.raises(AssertionError, match="expected to raise AttributeError, but it ran without an error"):
+    with pytest.raises(
+        AssertionError, match="expected to raise AttributeError, but it ran without an error"
+    ):
         with expect_error(AttributeError):
             pass
 

@@ -1,4 +1,5 @@
-"""Unit tests of companion.metrics: mode coverage on known samplers, the Fréchet distance, bad input."""
+"""Unit tests of companion.metrics: mode coverage on known samplers, the Fréchet distance and
+bad input."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def test_a_perfect_sampler_covers_every_mode_evenly() -> None:
 def test_a_perfect_grid_sampler_covers_all_25_modes() -> None:
     X, centers = sample_grid(2500, std=0.05, seed=1)
     result = mode_coverage(X, centers, std=0.05)
-    assert result.modes_covered == 25 and result.high_quality_fraction > 0.97 and result.reverse_kl < 0.05
+    assert (
+        result.modes_covered == 25
+        and result.high_quality_fraction > 0.97
+        and result.reverse_kl < 0.05
+    )
 
 
 def test_a_one_mode_collapse_has_reverse_kl_ln_num_modes() -> None:
@@ -54,7 +59,8 @@ def test_no_high_quality_sample_gives_infinite_reverse_kl_and_no_modes() -> None
 
 def test_min_count_drops_modes_with_few_samples() -> None:
     _, centers = sample_ring(1)
-    samples = np.concatenate([np.repeat(centers[:1], 30, axis=0), centers[1:2]])  # 30 at mode 0, 1 at mode 1
+    # 30 at mode 0, 1 at mode 1.
+    samples = np.concatenate([np.repeat(centers[:1], 30, axis=0), centers[1:2]])
     assert mode_coverage(samples, centers, std=0.02).modes_covered == 2
     assert mode_coverage(samples, centers, std=0.02, min_count=20).modes_covered == 1
 
@@ -72,9 +78,25 @@ def test_min_count_drops_modes_with_few_samples() -> None:
         (np.zeros((5, 2)), np.zeros((8, 2)), {"min_count": 0}, "min_count"),
     ],
 )
-def test_mode_coverage_rejects_bad_input(samples: np.ndarray, centers: np.ndarray, kwargs: dict, name: str) -> None:
+def test_mode_coverage_rejects_bad_input(
+    samples: np.ndarray, centers: np.ndarray, kwargs: dict, name: str
+) -> None:
     with pytest.raises(ValueError, match=name):
         mode_coverage(samples, centers, **{"std": 0.02, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"std": "0.02"}, "^std must be a finite number > 0, got str"),
+        ({"threshold": None}, "^threshold must be a finite number > 0, got NoneType"),
+        ({"min_count": 1.5}, "^min_count must be an integer >= 1, got float 1.5"),
+        ({"min_count": True}, "^min_count must be an integer >= 1, got bool"),
+    ],
+)
+def test_mode_coverage_rejects_arguments_of_the_wrong_type(kwargs: dict, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        mode_coverage(np.zeros((5, 2)), np.zeros((8, 2)), **{"std": 0.02, **kwargs})
 
 
 def test_frechet_distance_of_gaussians_matches_the_closed_form() -> None:
@@ -83,7 +105,9 @@ def test_frechet_distance_of_gaussians_matches_the_closed_form() -> None:
     b = 2.0 * rng.standard_normal((4000, 3)) + 1.0
     mean_a, mean_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    expected = np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2 * linalg.sqrtm(cov_a @ cov_b).real)
+    expected = np.sum((mean_a - mean_b) ** 2) + np.trace(
+        cov_a + cov_b - 2 * linalg.sqrtm(cov_a @ cov_b).real
+    )
     assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
     # population value: 3 · 1² + 3 · (1 − 2)² = 6
     assert frechet_distance(a, b) == pytest.approx(6.0, rel=0.1)

@@ -1,4 +1,4 @@
-"""The offline guard: with BOOK_OFFLINE=1, `companion.setup` refuses every non-loopback connection.
+"""`companion.offline`: with BOOK_OFFLINE=1, `companion.setup` refuses non-loopback connections.
 
 Each check runs in a fresh interpreter, because the guard patches the `socket` module
 for the rest of the process. Nothing here may reach the internet even if the guard is
@@ -21,10 +21,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 UNROUTABLE = "192.0.2.1"
 
-_OFFLINE_SCRIPT = r"""
+_OFFLINE_SCRIPT = (
+    r"""
 import contextlib, http.server, io, json, socket, threading, urllib.request
 import companion
-from companion.runtime import network_blocked
+from companion.offline import network_blocked
 
 UNROUTABLE = %r
 result = {"blocked_before_setup": network_blocked()}
@@ -88,26 +89,38 @@ for host in ("127.0.0.1", "localhost"):
         result["loopback " + host] = describe(error)
 server.shutdown()
 print(json.dumps(result))
-""" % UNROUTABLE
+"""
+    % UNROUTABLE
+)
 
 _PLAIN_SCRIPT = r"""
 import contextlib, io, json, socket
 import companion
-from companion.runtime import network_blocked
+from companion.offline import network_blocked
 original = socket.getaddrinfo
 with contextlib.redirect_stdout(io.StringIO()):
     companion.setup(seed=0)
-print(json.dumps({"blocked": network_blocked(), "same_getaddrinfo": socket.getaddrinfo is original}))
+same = socket.getaddrinfo is original
+print(json.dumps({"blocked": network_blocked(), "same_getaddrinfo": same}))
 """
 
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
 
 
 def _run(script: str, offline: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in _PROXY_VARS and k != "BOOK_OFFLINE"}
+    env = {
+        k: v for k, v in os.environ.items() if k.lower() not in _PROXY_VARS and k != "BOOK_OFFLINE"
+    }
     if offline is not None:
         env["BOOK_OFFLINE"] = offline
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout.splitlines()[-1])
 

@@ -1,4 +1,4 @@
-"""Unit tests of `companion.plots`: the shared style, loss curves and loss contours."""
+"""Unit tests of `companion.plots`: the shared style, curves, loss curves and loss contours."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 
-from companion.plots import STYLE, plot_loss_contour, plot_loss_curves, use_style  # noqa: E402
+from companion.plots import (  # noqa: E402
+    STYLE,
+    plot_curves,
+    plot_loss_contour,
+    plot_loss_curves,
+    use_style,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -45,20 +51,27 @@ def test_style_reaches_new_figures() -> None:
     assert not ax.spines["top"].get_visible()
 
 
-# ---------------------------------------------------------------- loss curves
+# ---------------------------------------------------------------- curves
 
 
 def test_one_labelled_line_per_curve_with_a_legend() -> None:
-    ax = plot_loss_curves({"lr 0.1": [1.0, 0.5, 0.25], "lr 0.01": [1.0, 0.9, 0.8]}, title="Loss")
+    ax = plot_curves({"lr 0.1": [1.0, 0.5, 0.25], "lr 0.01": [1.0, 0.9, 0.8]}, title="Reward")
     assert [line.get_label() for line in ax.lines] == ["lr 0.1", "lr 0.01"]
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 2])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["lr 0.1", "lr 0.01"]
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "loss", "Loss")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "value", "Reward")
+
+
+def test_plot_curves_is_linear_by_default_and_keeps_every_value() -> None:
+    """Returns and rewards are often negative: the general plot must show them all."""
+    ax = plot_curves({"return": [-200.0, -50.0, 0.0, 10.0]})
+    assert ax.get_yscale() == "linear"
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [-200.0, -50.0, 0.0, 10.0])
 
 
 def test_a_single_curve_has_no_legend() -> None:
-    ax = plot_loss_curves({"train": np.array([3.0, 2.0, 1.0])})
+    ax = plot_curves({"train": np.array([3.0, 2.0, 1.0])})
     assert len(ax.lines) == 1
     assert ax.get_legend() is None
 
@@ -68,7 +81,7 @@ def test_x_y_pairs_and_curves_of_different_lengths() -> None:
         "every 10 steps": (np.array([0, 10, 20, 30]), np.array([4.0, 2.0, 1.0, 0.5])),
         "diverged early": [4.0, 8.0],
     }
-    ax = plot_loss_curves(curves, log_y=False)
+    ax = plot_curves(curves)
     assert len(ax.lines) == 2
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 10, 20, 30])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [4.0, 2.0, 1.0, 0.5])
@@ -77,51 +90,88 @@ def test_x_y_pairs_and_curves_of_different_lengths() -> None:
 
 
 def test_a_tuple_of_y_values_is_not_taken_for_an_x_y_pair() -> None:
-    ax = plot_loss_curves({"two": (1.0, 0.5), "three": (1.0, 0.5, 0.25)})
+    ax = plot_curves({"two": (1.0, 0.5), "three": (1.0, 0.5, 0.25)})
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5])
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), [1.0, 0.5, 0.25])
 
 
 def test_log_scale_follows_log_y() -> None:
-    assert plot_loss_curves({"a": [1.0, 0.1]}).get_yscale() == "log"
-    assert plot_loss_curves({"a": [1.0, 0.1]}, log_y=False).get_yscale() == "linear"
+    assert plot_curves({"a": [1.0, 0.1]}, log_y=True).get_yscale() == "log"
+    assert plot_curves({"a": [1.0, 0.1]}).get_yscale() == "linear"
 
 
-def test_non_positive_values_are_left_out_on_a_log_scale() -> None:
-    ax = plot_loss_curves({"a": [1.0, 0.0, -2.0, 0.01], "b": [0.5, 0.2]})
-    y = np.asarray(ax.lines[0].get_ydata(), dtype=float)
-    np.testing.assert_array_equal(np.isnan(y), [False, True, True, False])
-    ax.figure.canvas.draw()  # must not fail, and the axis must stay a sensible positive range
-    low, high = ax.get_ylim()
-    assert 0 < low <= 0.01 and 1.0 <= high < np.inf
+@pytest.mark.parametrize("bad", [0.0, -2.0])
+def test_non_positive_values_on_a_log_scale_are_an_error_naming_the_curve(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"curve 'b' has values <= 0 .*log_y=False"):
+        plot_curves({"a": [1.0, 0.5], "b": [1.0, bad, 0.01]}, log_y=True)
 
 
-def test_non_positive_values_are_kept_on_a_linear_scale() -> None:
-    ax = plot_loss_curves({"a": [1.0, 0.0, -2.0]}, log_y=False)
-    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.0, -2.0])
+def test_a_nan_on_a_log_scale_is_a_gap_not_an_error() -> None:
+    ax = plot_curves({"a": [1.0, np.nan, 0.01]}, log_y=True)
+    np.testing.assert_array_equal(np.isnan(ax.lines[0].get_ydata()), [False, True, False])
+
+
+def test_a_rejected_curve_draws_nothing() -> None:
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError):
+        plot_curves({"ok": [1.0, 0.5], "bad": [1.0, -1.0]}, ax=ax, log_y=True)
+    assert len(ax.lines) == 0
 
 
 def test_draws_on_a_given_axes() -> None:
     fig, (left, right) = plt.subplots(1, 2)
-    assert plot_loss_curves({"a": [1.0, 0.5]}, ax=right, xlabel="epoch", ylabel="MSE") is right
+    assert plot_curves({"a": [1.0, 0.5]}, ax=right, xlabel="epoch", ylabel="accuracy") is right
     assert len(right.lines) == 1 and len(left.lines) == 0
-    assert (right.get_xlabel(), right.get_ylabel()) == ("epoch", "MSE")
+    assert (right.get_xlabel(), right.get_ylabel()) == ("epoch", "accuracy")
 
 
 def test_empty_curves_are_rejected() -> None:
     with pytest.raises(ValueError, match=r"curves must contain at least one"):
-        plot_loss_curves({})
+        plot_curves({})
 
 
 def test_mismatched_x_and_y_are_rejected_naming_the_curve() -> None:
-    with pytest.raises(ValueError, match=r"curve 'run 1': x has shape \(3,\) but y has shape \(4,\)"):
-        plot_loss_curves({"run 1": ([0, 1, 2], [1.0, 0.5, 0.2, 0.1])})
+    with pytest.raises(
+        ValueError, match=r"curve 'run 1': x has shape \(3,\) but y has shape \(4,\)"
+    ):
+        plot_curves({"run 1": ([0, 1, 2], [1.0, 0.5, 0.2, 0.1])})
 
 
 def test_two_dimensional_y_is_rejected_naming_the_curve() -> None:
     with pytest.raises(ValueError, match=r"curve 'grid' must be 1-D y values"):
-        plot_loss_curves({"grid": np.ones((3, 2))})
+        plot_curves({"grid": np.ones((3, 2))})
+
+
+# ---------------------------------------------------------------- loss curves
+
+
+def test_loss_curves_default_to_a_log_axis_labelled_loss() -> None:
+    ax = plot_loss_curves({"train": [2.0, 0.2, 0.02]})
+    assert ax.get_yscale() == "log"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("step", "loss")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [2.0, 0.2, 0.02])
+
+
+def test_loss_curves_pass_their_arguments_on() -> None:
+    fig, ax = plt.subplots()
+    result = plot_loss_curves(
+        {"a": [1.0, -1.0], "b": [0.5, 0.5]},
+        ax=ax,
+        log_y=False,
+        xlabel="epoch",
+        ylabel="MSE",
+        title="T",
+    )
+    assert result is ax and ax.get_yscale() == "linear"
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "MSE", "T")
+    assert len(ax.lines) == 2 and ax.get_legend() is not None
+
+
+def test_a_non_positive_loss_on_the_log_axis_is_an_error() -> None:
+    """It used to vanish from the figure silently; a loss that reaches 0 must be seen."""
+    with pytest.raises(ValueError, match=r"curve 'mse' has values <= 0"):
+        plot_loss_curves({"mse": [1.0, 0.0]})
 
 
 # ---------------------------------------------------------------- loss contours
@@ -139,13 +189,18 @@ def test_contour_draws_the_loss_the_paths_and_the_optimum() -> None:
     path_a = np.array([[-2.0, 2.0], [-1.0, 1.0], [0.0, 0.0], [1.0, -0.5]])  # (num_steps + 1, 2)
     path_b = np.array([[2.5, 2.5], [1.5, 0.5]])
     ax = plot_loss_contour(
-        _bowl, (-3.0, 3.0), (-2.0, 3.0), paths={"GD": path_a, "momentum": path_b}, optimum=(1.0, -0.5)
+        _bowl,
+        (-3.0, 3.0),
+        (-2.0, 3.0),
+        paths={"GD": path_a, "momentum": path_b},
+        optimum=(1.0, -0.5),
     )
     (contour,) = _contours(ax)
     levels = np.asarray(contour.levels)
     assert len(levels) > 5
     assert np.all(np.diff(levels) > 0)
-    # Denser near the minimum, where paths end: about half the levels in the lowest quarter of the loss.
+    # Denser near the minimum, where paths end: about half the levels in the lowest quarter
+    # of the loss.
     a, b = np.meshgrid(np.linspace(-3.0, 3.0, 150), np.linspace(-2.0, 3.0, 150))
     assert np.mean(levels <= np.quantile(_bowl(a, b), 0.25)) >= 0.4
     # Each path is a line plus a marker at its start; the optimum is one more marker.
@@ -176,7 +231,8 @@ def test_contour_evaluates_the_loss_on_a_meshgrid() -> None:
 
 
 @pytest.mark.parametrize(
-    ("xlim", "ylim"), [((1.0, -1.0), (0.0, 1.0)), ((0.0, 1.0), (1.0, 1.0)), ((2.0, 2.0), (0.0, 1.0))]
+    ("xlim", "ylim"),
+    [((1.0, -1.0), (0.0, 1.0)), ((0.0, 1.0), (1.0, 1.0)), ((2.0, 2.0), (0.0, 1.0))],
 )
 def test_contour_rejects_limits_that_are_not_increasing(xlim: tuple, ylim: tuple) -> None:
     with pytest.raises(ValueError, match=r"xlim and ylim must be increasing"):

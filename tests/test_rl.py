@@ -12,7 +12,7 @@ from companion import rl
 
 
 def returns_by_loop(rewards: list[float], gamma: float) -> list[float]:
-    """G_t = Σ_k γ^k r_{t+k}, summed forwards from each t: independent of the module's backward recursion."""
+    """G_t = Σ_k γ^k r_{t+k}, summed forwards from each t: apart from the module's recursion."""
     return [sum(gamma**k * r for k, r in enumerate(rewards[t:])) for t in range(len(rewards))]
 
 
@@ -30,9 +30,15 @@ def test_reward_to_go_matches_a_plain_loop(gamma: float) -> None:
 def test_reward_to_go_torch_keeps_type_dtype_and_batches() -> None:
     rewards = torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]], dtype=torch.float32)
     returns = rl.reward_to_go(rewards, 0.5)
-    assert isinstance(returns, torch.Tensor) and returns.dtype == torch.float32 and returns.shape == (2, 3)
+    assert (
+        isinstance(returns, torch.Tensor)
+        and returns.dtype == torch.float32
+        and returns.shape == (2, 3)
+    )
     for row in range(2):
-        np.testing.assert_allclose(returns[row].numpy(), returns_by_loop(rewards[row].tolist(), 0.5), rtol=1e-6)
+        np.testing.assert_allclose(
+            returns[row].numpy(), returns_by_loop(rewards[row].tolist(), 0.5), rtol=1e-6
+        )
     totals = rl.discounted_returns(rewards, 0.5)
     assert totals.shape == (2,)
     np.testing.assert_allclose(totals.numpy(), [1.5, 0.25], rtol=1e-6)
@@ -43,13 +49,21 @@ def test_reward_to_go_default_is_undiscounted_and_integers_become_floats() -> No
     assert rl.reward_to_go(torch.tensor([1, 2])).is_floating_point()
 
 
-@pytest.mark.parametrize("gamma", [-0.1, 1.01, float("nan"), "0.9"])
-def test_returns_reject_a_discount_outside_0_1(gamma: object) -> None:
-    with pytest.raises(ValueError, match=r"gamma.*\[0, 1\]"):
+@pytest.mark.parametrize("gamma", [-0.1, 1.01, float("nan")])
+def test_returns_reject_a_discount_outside_0_1(gamma: float) -> None:
+    with pytest.raises(ValueError, match=r"^gamma must be a finite number in \[0, 1\], got"):
+        rl.discounted_returns(np.ones(3), gamma)
+
+
+@pytest.mark.parametrize("gamma", ["0.9", None, True])
+def test_returns_reject_a_discount_that_is_not_a_number(gamma: object) -> None:
+    with pytest.raises(TypeError, match=r"^gamma must be a finite number in \[0, 1\], got"):
         rl.discounted_returns(np.ones(3), gamma)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("rewards", [np.array([]), np.zeros((2, 0)), torch.tensor([]), np.float64(1.0)])
+@pytest.mark.parametrize(
+    "rewards", [np.array([]), np.zeros((2, 0)), torch.tensor([]), np.float64(1.0)]
+)
 def test_returns_reject_empty_rewards(rewards: object) -> None:
     with pytest.raises((ValueError, TypeError), match="rewards"):
         rl.reward_to_go(rewards, 0.9)  # type: ignore[arg-type]
@@ -77,7 +91,11 @@ def test_short_corridor_dynamics_follow_sutton_and_barto() -> None:
     assert play(env, [right, right]) == [(1, -1.0, False), (0, -1.0, False)]
     # The shortest path: right, left, right, three steps of −1, then the episode ends.
     path = play(env, [right, left, right])
-    assert [step[1] for step in path] == [-1.0] * 3 and [step[2] for step in path] == [False, False, True]
+    assert [step[1] for step in path] == [-1.0] * 3 and [step[2] for step in path] == [
+        False,
+        False,
+        True,
+    ]
     assert play(env, [right, left, left]) == [(1, -1.0, False), (2, -1.0, False), (1, -1.0, False)]
 
 
@@ -95,7 +113,12 @@ def test_short_corridor_rejects_bad_actions_and_steps_after_the_end() -> None:
 def test_short_corridor_is_registered_and_its_return_matches_the_rollout() -> None:
     env = rl.make_env("ShortCorridor-v0", seed=0)
     episode = rl.rollout(env, lambda obs: 1 if obs != 1 else 0, max_steps=100)
-    assert episode.terminated and not episode.truncated and len(episode) == 3 and episode.total_reward == -3.0
+    assert (
+        episode.terminated
+        and not episode.truncated
+        and len(episode) == 3
+        and episode.total_reward == -3.0
+    )
 
 
 # ---------------------------------------------------------------- environments and episodes
@@ -104,7 +127,10 @@ def test_short_corridor_is_registered_and_its_return_matches_the_rollout() -> No
 def random_actions(env_seed: int, policy_seed: int) -> list[np.ndarray]:
     env = rl.make_env("CartPole-v1", seed=env_seed)
     rng = np.random.default_rng(policy_seed)
-    return [rl.rollout(env, lambda obs: int(rng.integers(2)), max_steps=500).observations for _ in range(3)]
+    return [
+        rl.rollout(env, lambda obs: int(rng.integers(2)), max_steps=500).observations
+        for _ in range(3)
+    ]
 
 
 def test_make_env_same_seed_same_episodes_other_seed_other_episodes() -> None:
@@ -129,9 +155,11 @@ def test_make_env_unknown_id_lists_valid_ones(env_id: str) -> None:
         rl.make_env(env_id, seed=0)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, None])
-def test_make_env_rejects_bad_seeds(seed: object) -> None:
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), (1.5, TypeError), (None, TypeError)])
+def test_make_env_rejects_bad_seeds(seed: object, error: type[Exception]) -> None:
+    """The same seed errors as `companion.setup` and every loader (issue 15: 1.5 was a
+    ValueError here and a TypeError there)."""
+    with pytest.raises(error, match="^seed must be an integer >= 0, got"):
         rl.make_env("CartPole-v1", seed=seed)  # type: ignore[arg-type]
 
 
@@ -160,7 +188,11 @@ def test_evaluate_is_reproducible_and_scores_a_policy() -> None:
 
     mean, std, returns = rl.evaluate("CartPole-v1", lean_policy, num_episodes=5, seed=1)
     mean_again, _, returns_again = rl.evaluate("CartPole-v1", lean_policy, num_episodes=5, seed=1)
-    assert returns.shape == (5,) and mean == pytest.approx(returns.mean()) and std == pytest.approx(returns.std())
+    assert (
+        returns.shape == (5,)
+        and mean == pytest.approx(returns.mean())
+        and std == pytest.approx(returns.std())
+    )
     np.testing.assert_array_equal(returns, returns_again)
     random_mean, _, _ = rl.evaluate("CartPole-v1", lambda obs: 0, num_episodes=5, seed=1)
     assert mean > 100 > random_mean  # the simple controller balances far longer than always-left
@@ -180,15 +212,21 @@ def lean_batch_policy(observations: np.ndarray) -> np.ndarray:
 
 def test_rollout_batch_same_seed_same_batch_other_seed_other_batch() -> None:
     def play(seed: int) -> rl.EpisodeBatch:
-        return rl.rollout_batch(rl.make_vec_env("CartPole-v1", num_envs=3, seed=seed), lean_batch_policy, max_steps=500)
+        return rl.rollout_batch(
+            rl.make_vec_env("CartPole-v1", num_envs=3, seed=seed), lean_batch_policy, max_steps=500
+        )
 
     batch, again, other = play(7), play(7), play(8)
-    assert batch.rewards.shape == batch.mask.shape == batch.actions.shape == (3, batch.mask.shape[1])
+    assert (
+        batch.rewards.shape == batch.mask.shape == batch.actions.shape == (3, batch.mask.shape[1])
+    )
     assert batch.observations.shape == (3, batch.mask.shape[1], 4)
     np.testing.assert_array_equal(batch.observations, again.observations)
     assert not np.array_equal(batch.observations[:, 0], other.observations[:, 0])
-    assert len({tuple(start) for start in batch.observations[:, 0]}) == 3  # every copy starts elsewhere
-    assert batch.lengths.min() > 100  # the lean controller balances for long, as with a single environment
+    # Every copy starts elsewhere.
+    assert len({tuple(start) for start in batch.observations[:, 0]}) == 3
+    # The lean controller balances for long, as with a single environment.
+    assert batch.lengths.min() > 100
 
 
 def test_rollout_batch_masks_and_zeroes_steps_after_each_end() -> None:
@@ -229,7 +267,8 @@ def test_make_vec_env_rejects_bad_arguments() -> None:
         rl.make_vec_env("CartPole-v1", num_envs=2, seed=-1)
     with pytest.raises(ValueError, match="not a registered Gymnasium environment"):
         rl.make_vec_env("CartPole-v7", num_envs=2, seed=0)
-    envs = rl.make_vec_env("ShortCorridor-v0", num_envs=2, seed=0)  # no vectorised version: the sync wrapper
+    # No vectorised version: the sync wrapper.
+    envs = rl.make_vec_env("ShortCorridor-v0", num_envs=2, seed=0)
     with pytest.raises(ValueError, match="max_steps"):
         rl.rollout_batch(envs, lambda obs: np.ones(2, dtype=np.int64), max_steps=0)
     batch = rl.rollout_batch(envs, lambda obs: np.where(obs == 1, 0, 1), max_steps=10)
@@ -237,7 +276,7 @@ def test_make_vec_env_rejects_bad_arguments() -> None:
 
 
 def test_make_env_draws_frames_without_display_or_sound(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rendering selects SDL's dummy drivers (unless the reader chose others): no errors on stderr on Colab."""
+    """Rendering picks SDL's dummy drivers (unless the reader chose others): no stderr on Colab."""
     monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
     monkeypatch.setenv("SDL_AUDIODRIVER", "pulseaudio")
     env = rl.make_env("CartPole-v1", 0, render_mode="rgb_array")

@@ -1,7 +1,10 @@
-"""Unit tests of `companion.runtime`: seeding, device choice, the quiet TensorFlow import and `glue`."""
+"""Unit tests of `companion.setup` and `companion.runtime`: seeding, device choice, the quiet
+TensorFlow import, and the module's boundaries (no other companion import, no device literal
+elsewhere)."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.util
 import json
@@ -17,7 +20,7 @@ import pytest
 import torch
 
 import companion
-from companion import runtime
+from companion import offline, runtime
 from companion.runtime import DeviceUnavailableError, Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No device override, and no offline guard installed in the test process itself."""
     monkeypatch.delenv(runtime.DEVICE_ENV_VAR, raising=False)
-    monkeypatch.delenv(runtime.OFFLINE_ENV_VAR, raising=False)
+    monkeypatch.delenv(offline.OFFLINE_ENV_VAR, raising=False)
 
 
 def _draws() -> tuple[float, list[float], list[float]]:
@@ -38,7 +41,9 @@ def _draws() -> tuple[float, list[float], list[float]]:
 # ---------------------------------------------------------------- seeding
 
 
-def test_same_seed_gives_identical_draws_from_every_generator(capsys: pytest.CaptureFixture[str]) -> None:
+def test_same_seed_gives_identical_draws_from_every_generator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     companion.setup(seed=123)
     first = _draws()
     _draws()  # move every generator on, so that equality below needs the re-seed
@@ -49,7 +54,9 @@ def test_same_seed_gives_identical_draws_from_every_generator(capsys: pytest.Cap
     assert first[2] == second[2], "torch is not seeded"
 
 
-def test_another_seed_gives_different_draws_from_every_generator(capsys: pytest.CaptureFixture[str]) -> None:
+def test_another_seed_gives_different_draws_from_every_generator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     companion.setup(seed=1)
     one = _draws()
     companion.setup(seed=2)
@@ -74,9 +81,18 @@ def test_seed_range_ends_are_accepted(seed: int, capsys: pytest.CaptureFixture[s
 
 @pytest.mark.parametrize(
     ("seed", "error"),
-    [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError), (None, TypeError)],
+    [
+        (-1, ValueError),
+        (2**32, ValueError),
+        (1.5, TypeError),
+        (True, TypeError),
+        ("3", TypeError),
+        (None, TypeError),
+    ],
 )
-def test_bad_seed_is_rejected_naming_seed_and_its_range(seed: object, error: type[Exception]) -> None:
+def test_bad_seed_is_rejected_naming_seed_and_its_range(
+    seed: object, error: type[Exception]
+) -> None:
     with pytest.raises(error, match=r"seed must be .*\[0, 4294967295\]"):
         companion.setup(seed=seed)  # type: ignore[arg-type]
 
@@ -92,7 +108,9 @@ def test_setup_returns_a_frozen_runtime(capsys: pytest.CaptureFixture[str]) -> N
         rt.seed = 4  # type: ignore[misc]
 
 
-def test_setup_prints_exactly_one_line_saying_what_runs_where(capsys: pytest.CaptureFixture[str]) -> None:
+def test_setup_prints_exactly_one_line_saying_what_runs_where(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     companion.setup(seed=5, device="cpu")
     out, err = capsys.readouterr()
     assert err == ""
@@ -122,7 +140,9 @@ def test_unknown_device_name_lists_the_valid_names(name: object) -> None:
 
 
 @pytest.mark.parametrize("name", ["cpu", "CPU", " cpu "])
-def test_cpu_is_accepted_in_any_case_and_spacing(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cpu_is_accepted_in_any_case_and_spacing(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert companion.setup(seed=0, device=name).device == torch.device("cpu")
 
 
@@ -149,8 +169,11 @@ def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch: pytest.MonkeyPa
     assert companion.resolve_device(None) == torch.device("cpu")
 
 
-def test_book_device_env_var_is_honoured(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    # Pretend CUDA exists, so that the automatic choice would differ from the one the variable asks for.
+def test_book_device_env_var_is_honoured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Pretend CUDA exists, so that the automatic choice would differ from the one the variable
+    # asks for.
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setenv("BOOK_DEVICE", "cpu")
     assert companion.setup(seed=0).device == torch.device("cpu")
@@ -163,24 +186,36 @@ def test_book_device_env_var_is_read_when_no_argument(monkeypatch: pytest.Monkey
         companion.setup(seed=0)
 
 
-def test_argument_beats_the_env_var(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_argument_beats_the_env_var(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BOOK_DEVICE", "no-such-device")
     assert companion.setup(seed=0, device="cpu").device == torch.device("cpu")
 
 
 def test_invalid_env_var_is_a_value_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOOK_DEVICE", "gpu")
-    with pytest.raises(ValueError, match=r"\$BOOK_DEVICE.*must be one of cpu, cuda, cuda:N, mps.*'gpu'"):
+    with pytest.raises(
+        ValueError, match=r"\$BOOK_DEVICE.*must be one of cpu, cuda, cuda:N, mps.*'gpu'"
+    ):
         companion.setup(seed=0)
 
 
-def test_empty_env_var_means_automatic(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_env_var_means_automatic(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BOOK_DEVICE", "")
     assert companion.setup(seed=0).device == companion.resolve_device(None)
 
 
 def _runtime(device: str) -> Runtime:
-    return Runtime(seed=0, device=torch.device(device), torch_version="x", tensorflow_version=None, num_threads=1)
+    return Runtime(
+        seed=0,
+        device=torch.device(device),
+        torch_version="x",
+        tensorflow_version=None,
+        num_threads=1,
+    )
 
 
 def test_device_for_keeps_float64_on_cpu_when_the_device_is_mps() -> None:
@@ -238,9 +273,18 @@ print(json.dumps({
 def tf_run() -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("tensorflow") is None:
         pytest.skip("TensorFlow is not installed")
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "BOOK_DEVICE", "BOOK_OFFLINE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TF_CPP_MIN_LOG_LEVEL", "BOOK_DEVICE", "BOOK_OFFLINE")
+    }
     return subprocess.run(
-        [sys.executable, "-c", _TF_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-c", _TF_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -251,7 +295,9 @@ def _tf_result(run: subprocess.CompletedProcess[str]) -> dict:
     return json.loads(lines[0])
 
 
-def test_tensorflow_import_is_silent_at_the_file_descriptor_level(tf_run: subprocess.CompletedProcess[str]) -> None:
+def test_tensorflow_import_is_silent_at_the_file_descriptor_level(
+    tf_run: subprocess.CompletedProcess[str],
+) -> None:
     result = _tf_result(tf_run)
     assert tf_run.stderr == "", f"TensorFlow wrote to stderr:\n{tf_run.stderr}"
     assert result["is_module"] is True
@@ -270,58 +316,145 @@ def test_tensorflow_uses_as_many_threads_as_torch(tf_run: subprocess.CompletedPr
     assert result["tf_inter"] == result["torch_inter"]
 
 
-# ---------------------------------------------------------------- glue
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (np.float64(1.5), 1.5),
-        (np.float32(0.25), 0.25),
-        (np.int64(3), 3),
-        (np.array(2.5), 2.5),
-        (torch.tensor(0.5), 0.5),
-        (torch.tensor([4]), 4),
-        (torch.tensor(7, dtype=torch.int32), 7),
-        (2.0, 2.0),
-        ("text", "text"),
-    ],
-)
-def test_glue_returns_plain_python_values(value: object, expected: object) -> None:
-    result = companion.glue("some_value", value)
-    assert result == expected
-    assert type(result) is type(expected)
-
-
-@pytest.mark.parametrize("name", ["", "two words", "1st", "a-b", None, 3])
-def test_glue_rejects_a_name_that_is_not_an_identifier(name: object) -> None:
-    with pytest.raises(ValueError, match=r"name must be an identifier"):
-        companion.glue(name, 1.0)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("value", [torch.zeros(2), torch.zeros(1, 3), torch.zeros(0)])
-def test_glue_rejects_a_non_scalar_tensor_with_its_shape(value: torch.Tensor) -> None:
-    with pytest.raises(ValueError, match=rf"only scalars.*shape {re.escape(str(tuple(value.shape)))}"):
-        companion.glue("loss", value)
-
+# ---------------------------------------------------------------- setup's other duties
 
 
 def test_setup_accepts_a_torch_device(capsys: pytest.CaptureFixture[str]) -> None:
     assert companion.setup(seed=0, device=torch.device("cpu")).device == torch.device("cpu")
 
 
-def test_glue_takes_one_element_arrays_and_rejects_larger_ones() -> None:
-    assert companion.glue("one", np.array([2.5])) == 2.5
-    with pytest.raises(ValueError, match=r"only scalars can be glued, got an array of shape \(2,\)"):
-        companion.glue("two", np.array([1.0, 2.0]))
-
-
 def test_setup_silences_pygames_greeting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pygame prints a banner to stdout on import (CartPole's frames); setup keeps it off the pages."""
+    """pygame prints a banner on import (it draws CartPole's frames); setup keeps it off pages."""
     monkeypatch.delenv("PYGAME_HIDE_SUPPORT_PROMPT", raising=False)
     companion.setup(seed=0)
     assert os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] == "1"
     script = "import companion; companion.setup(seed=0); import pygame"
     env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert "pygame" not in out.split("\n", 1)[1], out
+
+
+def test_setup_blocks_the_network_only_with_book_offline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process: `setup` calls the guard exactly when BOOK_OFFLINE=1 (test_offline.py checks
+    the guard itself, in fresh interpreters, since it patches sockets for good)."""
+    calls = []
+    monkeypatch.setattr(offline, "block_network", lambda: calls.append(True))
+    companion.setup(seed=0)
+    monkeypatch.setenv("BOOK_OFFLINE", "0")
+    companion.setup(seed=0)
+    assert calls == []
+    monkeypatch.setenv("BOOK_OFFLINE", "1")
+    companion.setup(seed=0)
+    assert calls == [True]
+
+
+def test_a_bad_seed_is_refused_before_anything_is_seeded() -> None:
+    np.random.seed(99)
+    expected = np.random.rand()
+    np.random.seed(99)
+    with pytest.raises(TypeError):
+        companion.setup(seed=1.5)  # type: ignore[arg-type]
+    assert np.random.rand() == expected
+
+
+# ---------------------------------------------------------------- device questions
+
+
+def test_is_cpu() -> None:
+    assert runtime.is_cpu(torch.device("cpu")) and runtime.is_cpu("cpu")
+    assert not runtime.is_cpu("cuda:1") and not runtime.is_cpu(torch.device("mps"))
+
+
+@pytest.mark.parametrize(
+    ("device", "expected"), [("cpu", True), ("cuda", True), ("cuda:1", True), ("mps", False)]
+)
+def test_fused_adam_is_used_on_cpu_and_cuda_only(device: str, expected: bool) -> None:
+    assert runtime.supports_fused_adam(device) is expected
+    assert runtime.supports_fused_adam(torch.device(device)) is expected
+
+
+@pytest.mark.parametrize(
+    ("device", "expected"), [("cpu", "cpu"), ("cuda:1", "cuda:1"), ("mps", "cpu")]
+)
+def test_a_sampling_generator_lives_on_cuda_or_else_the_cpu(device: str, expected: str) -> None:
+    assert runtime.generator_device(device) == torch.device(expected)
+
+
+def test_synchronize_is_a_no_op_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(torch.accelerator, "synchronize", lambda device: calls.append(device))
+    runtime.synchronize("cpu")
+    assert calls == []
+    runtime.synchronize("cuda:0")
+    assert calls == [torch.device("cuda:0")]
+
+
+def test_choose_device_prefers_the_argument_then_the_env_var(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOOK_DEVICE", "gpu")
+    assert runtime.choose_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(ValueError, match=r"\$BOOK_DEVICE"):
+        runtime.choose_device(None)
+
+
+# ---------------------------------------------------------------- module boundaries
+
+COMPANION = ROOT / "companion"
+DEVICE_LITERAL = re.compile(r"cpu|mps|cuda(:\d+)?")
+
+
+def _companion_imports(path: Path) -> list[str]:
+    """The modules of `companion` that the file at `path` imports, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        else:
+            continue
+        found += [n for n in names if n.startswith(".") or n.split(".")[0] == "companion"]
+    return found
+
+
+def test_the_import_finder_sees_companion_imports() -> None:
+    """The check below would pass vacuously if the finder missed imports: it must see these."""
+    assert {"companion.checks", "companion.runtime"} <= set(
+        _companion_imports(COMPANION / "__init__.py")
+    )
+    assert "companion.plots" in _companion_imports(COMPANION / "training.py")
+
+
+def test_runtime_imports_nothing_else_of_companion() -> None:
+    assert _companion_imports(COMPANION / "runtime.py") == []
+
+
+def _device_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string constant in `path` that is a device kind such as 'cuda'."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and DEVICE_LITERAL.fullmatch(node.value.strip().lower())
+    ]
+
+
+def test_the_literal_finder_sees_runtimes_device_names() -> None:
+    found = {text for _, text in _device_literals(COMPANION / "runtime.py")}
+    assert {"cpu", "cuda", "mps"} <= found
+
+
+def test_no_device_literal_outside_runtime() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): literals
+        for path in sorted(COMPANION.rglob("*.py"))
+        if path != COMPANION / "runtime.py" and (literals := _device_literals(path))
+    }
+    assert offenders == {}, f"device kinds belong in companion/runtime.py only: {offenders}"

@@ -1,4 +1,5 @@
-"""Unit tests of the 2-D mixture samplers in companion.data: the centres, the spread, the seed, bad input."""
+"""Unit tests of the 2-D mixture samplers in companion.data: the centres, the spread, the seed
+and bad input."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def test_ring_samples_spread_around_their_centres_with_std() -> None:
     X, centers = sample_ring(20_000, std=0.02, seed=3)
     offsets = X - centers[np.linalg.norm(X[:, None] - centers[None], axis=2).argmin(axis=1)]
     assert abs(offsets.std() - 0.02) < 0.001
-    counts = np.bincount(np.linalg.norm(X[:, None] - centers[None], axis=2).argmin(axis=1), minlength=8)
+    counts = np.bincount(
+        np.linalg.norm(X[:, None] - centers[None], axis=2).argmin(axis=1), minlength=8
+    )
     assert counts.min() > 0.8 * 20_000 / 8  # equal weights
 
 
@@ -49,7 +52,6 @@ def test_samplers_are_seeded() -> None:
         ({"std": -0.1}, "std"),
         ({"std": float("nan")}, "std"),
         ({"n": 0}, "n"),
-        ({"n": 2.5}, "n"),
         ({"seed": -1}, "seed"),
         ({"num_modes": 0}, "num_modes"),
         ({"radius": 0.0}, "radius"),
@@ -61,7 +63,23 @@ def test_ring_rejects_bad_input_naming_the_argument(kwargs: dict, name: str) -> 
         sample_ring(**args)
 
 
-@pytest.mark.parametrize("kwargs, name", [({"std": 0.0}, "std"), ({"side": 0}, "side"), ({"spacing": -1.0}, "spacing")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 2.5}, "^n must be an integer >= 1, got float 2.5"),
+        ({"seed": 1.5}, "^seed must be an integer >= 0, got float"),
+        ({"std": "0.1"}, "^std must be a finite number > 0, got str"),
+        ({"num_modes": True}, "^num_modes must be an integer >= 1, got bool"),
+    ],
+)
+def test_ring_rejects_a_wrong_type_with_a_type_error(kwargs: dict, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        sample_ring(**{"n": 10, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "kwargs, name", [({"std": 0.0}, "std"), ({"side": 0}, "side"), ({"spacing": -1.0}, "spacing")]
+)
 def test_grid_rejects_bad_input_naming_the_argument(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         sample_grid(10, **kwargs)

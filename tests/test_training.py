@@ -1,9 +1,14 @@
-"""Unit tests of `companion.training`: fit, evaluate, checkpoints and the DDP harness."""
+"""Unit tests of `companion.training`: networks (`make_mlp`, `keras_copy`), fit, evaluate,
+checkpoints and the DDP harness."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -16,11 +21,15 @@ from companion.training import (
     amp_supported,
     evaluate,
     fit,
+    keras_copy,
     load_checkpoint,
+    make_mlp,
     model_device,
     save_checkpoint,
     train_data_parallel,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _blobs(n: int = 256, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -35,6 +44,13 @@ def _loader(X: torch.Tensor, y: torch.Tensor, batch_size: int = 32) -> DataLoade
     return DataLoader(TensorDataset(X, y), batch_size=batch_size)
 
 
+def _fit_sgd(model: nn.Module, loader: Any, **kwargs: Any) -> Any:
+    """`fit` with cross-entropy and plain SGD (lr 0.1): the set-up most tests here share."""
+    return fit(
+        model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), loader, **kwargs
+    )
+
+
 def _model(seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
@@ -44,9 +60,23 @@ def test_fit_learns_and_records_every_epoch() -> None:
     X, y = _blobs()
     model = _model()
     before = evaluate(model, _loader(X, y))
-    history = fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5), _loader(X, y), _loader(X, y), num_epochs=5, progress=False)
+    history = fit(
+        model,
+        F.cross_entropy,
+        torch.optim.SGD(model.parameters(), lr=0.5),
+        _loader(X, y),
+        _loader(X, y),
+        num_epochs=5,
+        progress=False,
+    )
     assert isinstance(history, History) and history.num_epochs == 5
-    for values in (history.train_loss, history.train_accuracy, history.val_loss, history.val_accuracy, history.epoch_seconds):
+    for values in (
+        history.train_loss,
+        history.train_accuracy,
+        history.val_loss,
+        history.val_accuracy,
+        history.epoch_seconds,
+    ):
         assert len(values) == 5
     assert history.val_accuracy[-1] > 0.98 and history.val_loss[-1] < before["loss"]
     assert model.training  # fit leaves the model in train mode, where it trained
@@ -58,7 +88,15 @@ def test_fit_without_validation_and_with_scheduler() -> None:
     model = _model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    history = fit(model, F.cross_entropy, optimizer, _loader(X, y), num_epochs=3, scheduler=scheduler, progress=False)
+    history = fit(
+        model,
+        F.cross_entropy,
+        optimizer,
+        _loader(X, y),
+        num_epochs=3,
+        scheduler=scheduler,
+        progress=False,
+    )
     assert history.val_loss == [] and len(history.train_loss) == 3
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.5 * 0.5**3)
 
@@ -68,14 +106,21 @@ def test_fit_raises_training_diverged_with_epoch_and_step() -> None:
     X[40] = float("nan")  # batch 2 of epoch 1
     model = _model()
     with pytest.raises(TrainingDiverged, match=r"epoch 1, step 2.*smaller learning rate"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), _loader(X, y), num_epochs=2, progress=False)
+        _fit_sgd(model, _loader(X, y), num_epochs=2, progress=False)
 
 
 def test_fit_diverges_with_a_huge_learning_rate() -> None:
     X, y = _blobs()
     model = nn.Linear(2, 2)
     with pytest.raises(TrainingDiverged, match="lr=1e\\+30"):
-        fit(model, lambda y_hat, y: (y_hat**2).mean() * 1e30, torch.optim.SGD(model.parameters(), lr=1e30), _loader(X * 1e10, y), num_epochs=3, progress=False)
+        fit(
+            model,
+            lambda y_hat, y: (y_hat**2).mean() * 1e30,
+            torch.optim.SGD(model.parameters(), lr=1e30),
+            _loader(X * 1e10, y),
+            num_epochs=3,
+            progress=False,
+        )
 
 
 @pytest.mark.parametrize("bad", [0, -1])
@@ -83,7 +128,7 @@ def test_fit_rejects_non_positive_epochs(bad: int) -> None:
     X, y = _blobs()
     model = _model()
     with pytest.raises(ValueError, match="num_epochs"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), _loader(X, y), num_epochs=bad)
+        _fit_sgd(model, _loader(X, y), num_epochs=bad)
 
 
 @pytest.mark.parametrize("bad", [1.5, "3", True])
@@ -91,14 +136,14 @@ def test_fit_rejects_non_int_epochs(bad: object) -> None:
     X, y = _blobs()
     model = _model()
     with pytest.raises(TypeError, match="num_epochs"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), _loader(X, y), num_epochs=bad)  # type: ignore[arg-type]
+        _fit_sgd(model, _loader(X, y), num_epochs=bad)
 
 
 def test_fit_rejects_a_model_on_another_device() -> None:
     X, y = _blobs()
     model = _model().to(torch.device("meta"))
     with pytest.raises(ValueError, match="model is on meta but device is cpu"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), _loader(X, y), num_epochs=1, device="cpu")
+        _fit_sgd(model, _loader(X, y), num_epochs=1, device="cpu")
 
 
 def test_fit_rejects_mismatched_batch_shapes() -> None:
@@ -106,15 +151,15 @@ def test_fit_rejects_mismatched_batch_shapes() -> None:
     model = _model()
     bad_loader = [(X[:10], y[:9])]
     with pytest.raises(ValueError, match="10 inputs but 9 targets"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), bad_loader, num_epochs=1, progress=False)
+        _fit_sgd(model, bad_loader, num_epochs=1, progress=False)
     with pytest.raises(TypeError, match=r"\(X, y\) pairs"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), [X], num_epochs=1, progress=False)
+        _fit_sgd(model, [X], num_epochs=1, progress=False)
 
 
 def test_fit_rejects_an_empty_loader() -> None:
     model = _model()
     with pytest.raises(ValueError, match="no examples"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), [], num_epochs=1, progress=False)
+        _fit_sgd(model, [], num_epochs=1, progress=False)
 
 
 def test_amp_refused_on_cpu() -> None:
@@ -122,7 +167,7 @@ def test_amp_refused_on_cpu() -> None:
     model = _model()
     assert not amp_supported("cpu")
     with pytest.raises(ValueError, match="amp=True"):
-        fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), _loader(X, y), num_epochs=1, amp=True)
+        _fit_sgd(model, _loader(X, y), num_epochs=1, amp=True)
 
 
 def test_evaluate_counts_and_restores_mode() -> None:
@@ -153,7 +198,9 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     model = _model(seed=1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     fit(model, F.cross_entropy, optimizer, _loader(X, y), num_epochs=2, progress=False)
-    path = save_checkpoint(tmp_path / "net.pt", model, optimizer, epoch=2, note="blobs", sizes=[2, 8, 2])
+    path = save_checkpoint(
+        tmp_path / "net.pt", model, optimizer, epoch=2, note="blobs", sizes=[2, 8, 2]
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]  # no temp file left behind
 
     fresh = _model(seed=2)
@@ -162,7 +209,10 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     assert meta == {"epoch": 2, "note": "blobs", "sizes": [2, 8, 2]}
     for key, value in model.state_dict().items():
         assert torch.equal(value, fresh.state_dict()[key])
-    assert fresh_optimizer.state_dict()["state"][0]["step"] == optimizer.state_dict()["state"][0]["step"]
+    assert (
+        fresh_optimizer.state_dict()["state"][0]["step"]
+        == optimizer.state_dict()["state"][0]["step"]
+    )
     assert evaluate(fresh, _loader(X, y)) == evaluate(model, _loader(X, y))
 
 
@@ -179,7 +229,9 @@ def test_checkpoint_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no optimizer state"):
         load_checkpoint(tmp_path / "a.pt", model, torch.optim.SGD(model.parameters(), lr=0.1))
     with pytest.raises(RuntimeError, match="size mismatch"):
-        load_checkpoint(tmp_path / "a.pt", nn.Sequential(nn.Linear(2, 9), nn.ReLU(), nn.Linear(9, 2)))
+        load_checkpoint(
+            tmp_path / "a.pt", nn.Sequential(nn.Linear(2, 9), nn.ReLU(), nn.Linear(9, 2))
+        )
 
 
 def test_overwriting_a_checkpoint_replaces_it(tmp_path: Path) -> None:
@@ -196,14 +248,20 @@ def test_history_plot_draws_both_panels() -> None:
     ax_loss, ax_accuracy = history.plot(title="t")
     assert len(ax_loss.lines) == 2 and len(ax_accuracy.lines) == 2
     assert ax_accuracy.get_ylabel().startswith("accuracy")
+    # Losses on a log axis, accuracies (fractions up to 1) on a linear one.
+    assert ax_loss.get_yscale() == "log" and ax_accuracy.get_yscale() == "linear"
     plt.close("all")
 
 
-def _single_process_sgd(model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float, batch_size: int, num_epochs: int) -> nn.Module:
+def _single_process_sgd(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float, batch_size: int, num_epochs: int
+) -> nn.Module:
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     for _ in range(num_epochs):
         for start in range(0, len(X), batch_size):
-            loss = F.cross_entropy(model(X[start : start + batch_size]), y[start : start + batch_size])
+            loss = F.cross_entropy(
+                model(X[start : start + batch_size]), y[start : start + batch_size]
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -215,11 +273,13 @@ def test_data_parallel_matches_single_process() -> None:
     model = _model()
     initial = {k: v.clone() for k, v in model.state_dict().items()}
     state = train_data_parallel(model, X, y, lr=0.5, batch_size=32, num_epochs=2)
-    for key, value in model.state_dict().items():  # the caller's model is left untouched
+    # The caller's model is left untouched.
+    for key, value in model.state_dict().items():
         assert torch.equal(value, initial[key])
     single = _single_process_sgd(model, X, y, lr=0.5, batch_size=32, num_epochs=2).state_dict()
     assert max((state[k] - single[k]).abs().max().item() for k in single) <= 1e-6
-    assert max((state[k] - initial[k]).abs().max().item() for k in single) > 1e-3  # it did train
+    # It did train.
+    assert max((state[k] - initial[k]).abs().max().item() for k in single) > 1e-3
 
 
 def test_data_parallel_rejects_bad_sizes() -> None:
@@ -229,9 +289,188 @@ def test_data_parallel_rejects_bad_sizes() -> None:
         train_data_parallel(model, X, y, lr=0.1, batch_size=25, num_epochs=1)
     with pytest.raises(ValueError, match="multiple of batch_size"):
         train_data_parallel(model, X, y, lr=0.1, batch_size=32, num_epochs=1)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="^lr must be a finite number > 0, got -1.0"):
         train_data_parallel(model, X, y, lr=-1.0, batch_size=20, num_epochs=1)
+    with pytest.raises(TypeError, match="^lr must be a finite number > 0, got str"):
+        train_data_parallel(model, X, y, lr="0.1", batch_size=20, num_epochs=1)
+    with pytest.raises(TypeError, match="^batch_size must be an integer >= 1, got float"):
+        train_data_parallel(model, X, y, lr=0.1, batch_size=20.0, num_epochs=1)
     with pytest.raises(ValueError, match="same n"):
         train_data_parallel(model, X, y[:50], lr=0.1, batch_size=20, num_epochs=1)
     with pytest.raises(ValueError, match="num_epochs"):
         train_data_parallel(model, X, y, lr=0.1, batch_size=20, num_epochs=0)
+
+
+# ---------------------------------------------------------------- make_mlp
+
+
+def _layer_kinds(net: nn.Sequential) -> list[str]:
+    return [type(m).__name__ for m in net]
+
+
+def test_make_mlp_stacks_depth_hidden_layers_then_a_linear_output() -> None:
+    net = make_mlp(64, 10, width=32, depth=2)
+    assert isinstance(net, nn.Sequential)
+    assert _layer_kinds(net) == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    sizes = [(m.in_features, m.out_features) for m in net if isinstance(m, nn.Linear)]
+    assert sizes == [(64, 32), (32, 32), (32, 10)]
+    assert net(torch.zeros(5, 64)).shape == (5, 10)
+
+
+def test_make_mlp_defaults_are_one_hidden_layer_of_128() -> None:
+    net = make_mlp(4, 2)
+    assert _layer_kinds(net) == ["Linear", "ReLU", "Linear"]
+    assert net[0].out_features == 128
+
+
+def test_make_mlp_depth_zero_is_a_linear_model() -> None:
+    net = make_mlp(3, 1, depth=0, dropout=0.5)
+    assert _layer_kinds(net) == ["Linear"] and net[0].in_features == 3
+
+
+def test_make_mlp_adds_dropout_after_each_activation_only_when_asked() -> None:
+    net = make_mlp(8, 2, width=4, depth=2, dropout=0.25, activation=nn.Tanh)
+    assert _layer_kinds(net) == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"]
+    assert all(m.p == 0.25 for m in net if isinstance(m, nn.Dropout))
+    assert "Dropout" not in _layer_kinds(make_mlp(8, 2, depth=2, dropout=0.0))
+
+
+def test_make_mlp_takes_an_activation_factory() -> None:
+    net = make_mlp(2, 2, width=3, activation=lambda: nn.LeakyReLU(0.2))
+    assert isinstance(net[1], nn.LeakyReLU) and net[1].negative_slope == 0.2
+
+
+def test_make_mlp_is_reproducible_under_a_seed() -> None:
+    torch.manual_seed(3)
+    first = make_mlp(5, 2, width=7)
+    torch.manual_seed(3)
+    second = make_mlp(5, 2, width=7)
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"in_features": 0}, ValueError, "^in_features must be an integer >= 1, got 0"),
+        ({"out_features": 2.0}, TypeError, "^out_features must be an integer >= 1, got float"),
+        ({"width": True}, TypeError, "^width must be an integer >= 1, got bool"),
+        ({"depth": -1}, ValueError, "^depth must be an integer >= 0, got -1"),
+        ({"dropout": 1.0}, ValueError, r"^dropout must be a finite number in \[0, 1\), got 1.0"),
+        ({"dropout": "0.1"}, TypeError, "^dropout must be a finite number"),
+        ({"activation": "relu"}, TypeError, "^activation must be a module class"),
+        ({"activation": lambda: torch.relu}, TypeError, r"^activation\(\) must return"),
+    ],
+)
+def test_make_mlp_rejects_bad_arguments(kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        make_mlp(**{"in_features": 4, "out_features": 2, **kwargs})
+
+
+# ---------------------------------------------------------------- keras_copy
+
+needs_tensorflow = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"
+)
+
+
+def _keras_output(model, X: np.ndarray) -> np.ndarray:
+    return np.asarray(model(X, training=False))
+
+
+@needs_tensorflow
+def test_keras_copy_computes_what_the_torch_net_computes() -> None:
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Linear(6, 16),
+        nn.ReLU(),
+        nn.Linear(16, 16),
+        nn.LeakyReLU(0.2),
+        nn.Linear(16, 8),
+        nn.Tanh(),
+        nn.Dropout(0.3),
+        nn.Linear(8, 3),
+        nn.Sigmoid(),
+    ).eval()
+    X = np.random.default_rng(0).normal(size=(64, 6)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    model = keras_copy(net)
+    assert model.input_shape == (None, 6)
+    np.testing.assert_allclose(_keras_output(model, X), expected, rtol=0, atol=1e-5)
+    # The premise: the output is not flat, so agreement says something.
+    assert expected.std() > 1e-2
+
+
+@needs_tensorflow
+def test_keras_copy_maps_every_layer_and_transposes_the_weights() -> None:
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(4, 5, bias=False), nn.LeakyReLU(0.1), nn.Dropout(0.25))
+    model = keras_copy(net)
+    dense, leaky, dropout = model.layers
+    assert type(dense).__name__ == "Dense" and not dense.use_bias
+    np.testing.assert_array_equal(dense.get_weights()[0], net[0].weight.detach().numpy().T)
+    assert type(leaky).__name__ == "LeakyReLU"
+    assert np.isclose(float(leaky.negative_slope), 0.1)
+    assert type(dropout).__name__ == "Dropout" and dropout.rate == 0.25
+
+
+@needs_tensorflow
+def test_keras_copy_in_float64_agrees_to_round_off() -> None:
+    torch.manual_seed(2)
+    net = make_mlp(4, 2, width=64, depth=2).double()
+    X = np.random.default_rng(1).normal(size=(32, 4))
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    model = keras_copy(net, dtype="float64")
+    np.testing.assert_allclose(_keras_output(model, X), expected, rtol=0, atol=1e-12)
+
+
+@needs_tensorflow
+def test_keras_copy_is_a_copy_not_a_view() -> None:
+    torch.manual_seed(3)
+    net = make_mlp(3, 2, width=8)
+    model = keras_copy(net)
+    X = np.ones((2, 3), dtype=np.float32)
+    before = _keras_output(model, X)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    np.testing.assert_array_equal(_keras_output(model, X), before)
+
+
+@pytest.mark.parametrize(
+    "layer, name",
+    [(nn.BatchNorm1d(8), "BatchNorm1d"), (nn.GELU(), "GELU"), (nn.Flatten(), "Flatten")],
+)
+def test_keras_copy_names_an_unsupported_layer(layer: nn.Module, name: str) -> None:
+    net = nn.Sequential(nn.Linear(4, 8), layer, nn.Linear(8, 2))
+    with pytest.raises(TypeError, match=rf"cannot copy layer 1 \({name}\)"):
+        keras_copy(net)
+
+
+def test_keras_copy_rejects_what_it_cannot_build() -> None:
+    with pytest.raises(TypeError, match="net must be a torch.nn.Sequential, got Linear"):
+        keras_copy(nn.Linear(2, 2))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no Linear layer"):
+        keras_copy(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="^dtype must be one of 'float32', 'float64'"):
+        keras_copy(make_mlp(2, 2), dtype="float16")
+
+
+# ---------------------------------------------------------------- one divergence exception
+
+
+def test_training_diverged_is_the_only_divergence_exception_in_companion() -> None:
+    """Issue 15: a chapter raised FloatingPointError where companion raises TrainingDiverged."""
+    raised = set()
+    for path in sorted((ROOT / "companion").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(call, ast.Name):
+                    raised.add(call.id)
+    # The premise: the walk sees the raises (ValueError is everywhere).
+    assert {"ValueError", "TrainingDiverged"} <= raised
+    assert "FloatingPointError" not in raised
+    assert {name for name in raised if "iverg" in name} == {"TrainingDiverged"}

@@ -15,8 +15,15 @@ caller wants the log-probability of the sampled action kept for a gradient.
 Rewards are arrays whose last axis is time.
 """
 
-
-from companion.rl.dqn import DQNConfig, DQNResult, ReplayBatch, ReplayBuffer, greedy_policy, linear_schedule, train_dqn
+from companion.rl.dqn import (
+    DQNConfig,
+    DQNResult,
+    ReplayBatch,
+    ReplayBuffer,
+    greedy_policy,
+    linear_schedule,
+    train_dqn,
+)
 from companion.rl.episodes import (
     Episode,
     EpisodeBatch,

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from companion.bandits import check_int, check_probability
+from companion.checks import check_int, check_probability
 
 Rewards = TypeVar("Rewards", np.ndarray, torch.Tensor)
 PolicyFn = Callable[[np.ndarray], Any]
@@ -52,7 +52,9 @@ class ShortCorridor(gym.Env):
         self.action_space = gym.spaces.Discrete(2)
         self.state = 0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         super().reset(seed=seed)
         self.state = 0
         return self.state, {}
@@ -91,7 +93,8 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
     seed = check_int("seed", seed, 0)
     if kwargs.get("render_mode") is not None:
         # Drawing frames needs no window and no sound: without these, SDL (under pygame) prints
-        # errors about a missing display runtime and sound card on machines that have neither (Colab).
+        # errors about a missing display runtime and sound card on machines that have neither
+        # (Colab).
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
@@ -112,9 +115,14 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
 
 def _check_rewards(rewards: Rewards, gamma: float) -> float:
     if not isinstance(rewards, (np.ndarray, torch.Tensor)):
-        raise TypeError(f"rewards must be a NumPy array or a torch tensor, got {type(rewards).__name__}")
+        raise TypeError(
+            f"rewards must be a NumPy array or a torch tensor, got {type(rewards).__name__}"
+        )
     if rewards.ndim == 0 or rewards.shape[-1] == 0:
-        raise ValueError(f"rewards must have at least one time step on its last axis, got shape {tuple(rewards.shape)}")
+        raise ValueError(
+            "rewards must have at least one time step on its last axis, "
+            f"got shape {tuple(rewards.shape)}"
+        )
     return check_probability("gamma", gamma)  # a discount lies in [0, 1], like a probability
 
 
@@ -153,7 +161,7 @@ def discounted_returns(rewards: Rewards, gamma: float) -> Rewards:
     return reward_to_go(rewards, gamma)[..., 0]
 
 
-# ---------------------------------------------------------------- batches of episodes (policy-gradient chapter)
+# ---------------------------------------------------------------- batches of episodes
 
 
 def make_vec_env(env_id: str, num_envs: int, seed: int) -> gym.vector.VectorEnv:
@@ -215,7 +223,11 @@ def rollout_batch(envs: gym.vector.VectorEnv, policy_fn: PolicyFn, max_steps: in
     for _ in range(max_steps):
         output = policy_fn(observation)
         action, log_prob = output if isinstance(output, tuple) else (output, None)
-        action = action.detach().cpu().numpy() if isinstance(action, torch.Tensor) else np.asarray(action)
+        action = (
+            action.detach().cpu().numpy()
+            if isinstance(action, torch.Tensor)
+            else np.asarray(action)
+        )
         observations.append(observation)
         actions.append(action)
         mask.append(~done)
@@ -305,7 +317,9 @@ def rollout(env: gym.Env, policy_fn: PolicyFn, max_steps: int, seed: int | None 
         observations=np.asarray(observations),
         actions=np.asarray(actions),
         rewards=np.asarray(rewards, dtype=np.float64),
-        log_probs=torch.stack([torch.as_tensor(lp).reshape(()) for lp in log_probs]) if log_probs else None,
+        log_probs=torch.stack([torch.as_tensor(lp).reshape(()) for lp in log_probs])
+        if log_probs
+        else None,
         terminated=bool(terminated),
         truncated=bool(truncated),
     )
@@ -314,8 +328,9 @@ def rollout(env: gym.Env, policy_fn: PolicyFn, max_steps: int, seed: int | None 
 def evaluate(
     env_id: str, policy_fn: PolicyFn, num_episodes: int, seed: int, max_steps: int | None = None
 ) -> tuple[float, float, np.ndarray]:
-    """Score `policy_fn` on `num_episodes` fresh episodes: ``(mean, std, returns)`` of the undiscounted returns.
+    """Score `policy_fn` on `num_episodes` fresh episodes: ``(mean, std, returns)``.
 
+    The statistics are of the undiscounted returns.
     The episodes come from ``make_env(env_id, seed)``, so the same seed gives the same
     start states to every policy compared (use a seed other than the training one).
     Runs under ``torch.no_grad()``; the policy is used as given, so say in the text
@@ -330,8 +345,9 @@ def evaluate(
             raise ValueError(f"{env_id} has no time limit of its own; pass max_steps")
     try:
         with torch.no_grad():
-            returns = np.array([rollout(env, policy_fn, max_steps).total_reward for _ in range(num_episodes)])
+            returns = np.array(
+                [rollout(env, policy_fn, max_steps).total_reward for _ in range(num_episodes)]
+            )
     finally:
         env.close()
     return float(returns.mean()), float(returns.std()), returns
-

@@ -1,0 +1,256 @@
+"""Unit tests of `companion.checks`: one convention for every argument check of the book.
+
+A wrong type is a TypeError, a value out of range a ValueError, and both messages name the
+argument and what is allowed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import pkgutil
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import companion
+from companion import checks
+from companion.checks import (
+    check_choice,
+    check_float,
+    check_int,
+    check_positive,
+    check_probability,
+)
+
+# ---------------------------------------------------------------- check_int
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(0, 0), (7, 7), (np.int64(5), 5), (np.uint8(3), 3), (2**40, 2**40)]
+)
+def test_check_int_returns_a_plain_int(value: Any, expected: int) -> None:
+    result = check_int("n", value)
+    assert result == expected and type(result) is int
+
+
+@pytest.mark.parametrize(
+    "value", [True, False, np.bool_(True), 1.0, 1.5, np.float64(2.0), "3", None, torch.tensor(3)]
+)
+def test_check_int_refuses_non_integers_with_a_type_error(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^n must be an integer, got "):
+        check_int("n", value)
+
+
+def test_check_int_bounds_are_inclusive() -> None:
+    assert check_int("k", 1, 1, 3) == 1
+    assert check_int("k", 3, 1, 3) == 3
+    for value in (0, 4):
+        with pytest.raises(ValueError, match=rf"^k must be an integer in \[1, 3\], got {value}$"):
+            check_int("k", value, 1, 3)
+
+
+def test_check_int_with_one_bound_says_which() -> None:
+    with pytest.raises(ValueError, match=r"^num_steps must be an integer >= 1, got 0$"):
+        check_int("num_steps", 0, 1)
+    with pytest.raises(ValueError, match=r"^depth must be an integer <= 8, got 9$"):
+        check_int("depth", 9, high=8)
+    assert check_int("offset", -(10**9)) == -(10**9)
+
+
+def test_a_float_seed_is_a_type_error_naming_the_range() -> None:
+    message = "seed must be an integer in [0, 4294967295], got float 1.5"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check_int("seed", 1.5, 0, 2**32 - 1)
+
+
+# ---------------------------------------------------------------- check_float
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, 0.5), (2, 2.0), (np.float32(0.25), 0.25), (np.int64(3), 3.0), (-1e300, -1e300)],
+)
+def test_check_float_returns_a_plain_float(value: Any, expected: float) -> None:
+    result = check_float("x", value)
+    assert result == expected and type(result) is float
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "0.5", None, [0.5], 1 + 2j])
+def test_check_float_refuses_non_numbers_with_a_type_error(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^x must be a finite number, got "):
+        check_float("x", value)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, np.float64("nan"), 10**400])
+def test_check_float_refuses_nan_and_inf_with_a_value_error(value: float) -> None:
+    with pytest.raises(ValueError, match=r"^x must be a finite number, got "):
+        check_float("x", value)
+
+
+def test_check_float_closed_bounds_include_their_ends() -> None:
+    assert check_float("p", 0.0, 0.0, 1.0) == 0.0
+    assert check_float("p", 1.0, 0.0, 1.0) == 1.0
+    with pytest.raises(ValueError, match=r"^p must be a finite number in \[0, 1\], got 1.0001$"):
+        check_float("p", 1.0001, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"in \[0, 1\], got -1e-09$"):
+        check_float("p", -1e-9, 0.0, 1.0)
+
+
+def test_check_float_open_bounds_exclude_their_ends() -> None:
+    assert check_float("f", 0.5, 0.0, 1.0, low_open=True, high_open=True) == 0.5
+    with pytest.raises(ValueError, match=r"^f must be a finite number in \(0, 1\), got 0.0$"):
+        check_float("f", 0.0, 0.0, 1.0, low_open=True, high_open=True)
+    with pytest.raises(ValueError, match=r"in \(0, 1\), got 1.0$"):
+        check_float("f", 1.0, 0.0, 1.0, low_open=True, high_open=True)
+    # Half-open: the closed end is still allowed.
+    assert check_float("f", 0.0, 0.0, 1.0, high_open=True) == 0.0
+    with pytest.raises(ValueError, match=r"in \[0, 1\), got 1.0$"):
+        check_float("f", 1.0, 0.0, 1.0, high_open=True)
+
+
+def test_check_float_with_one_bound_says_which() -> None:
+    with pytest.raises(ValueError, match=r"^lr must be a finite number > 0, got 0.0$"):
+        check_float("lr", 0.0, 0.0, low_open=True)
+    with pytest.raises(ValueError, match=r"^t must be a finite number <= 2, got 3.0$"):
+        check_float("t", 3, high=2.0)
+    with pytest.raises(ValueError, match=r"^t must be a finite number < 2, got 2.0$"):
+        check_float("t", 2.0, high=2.0, high_open=True)
+
+
+def test_check_float_names_the_range_in_its_type_error() -> None:
+    with pytest.raises(TypeError, match=r"^gamma must be a finite number in \[0, 1\], got str"):
+        check_float("gamma", "0.9", 0.0, 1.0)
+
+
+# ---------------------------------------------------------------- check_positive
+
+
+@pytest.mark.parametrize("value", [1e-12, 1, 3.5, np.float32(0.1)])
+def test_check_positive_accepts_finite_positive_numbers(value: Any) -> None:
+    assert check_positive("alpha", value) == pytest.approx(float(value))
+    assert type(check_positive("alpha", value)) is float
+
+
+@pytest.mark.parametrize("value", [0, 0.0, -0.0, -1, math.inf, math.nan])
+def test_check_positive_refuses_zero_negatives_and_non_finite(value: float) -> None:
+    with pytest.raises(ValueError, match=r"^alpha must be a finite number > 0, got "):
+        check_positive("alpha", value)
+
+
+@pytest.mark.parametrize("value", [True, "1", None])
+def test_check_positive_refuses_non_numbers(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^alpha must be a finite number > 0"):
+        check_positive("alpha", value)
+
+
+# ---------------------------------------------------------------- check_probability
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 0.5, 1, 1.0, np.float64(0.99)])
+def test_check_probability_accepts_the_closed_unit_interval(value: Any) -> None:
+    assert check_probability("epsilon", value) == float(value)
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, math.nan, math.inf])
+def test_check_probability_refuses_values_outside_it(value: float) -> None:
+    with pytest.raises(ValueError, match=r"^epsilon must be a finite number in \[0, 1\], got "):
+        check_probability("epsilon", value)
+
+
+def test_check_probability_refuses_a_bool() -> None:
+    with pytest.raises(TypeError, match=r"^epsilon must be a finite number in \[0, 1\]"):
+        check_probability("epsilon", True)
+
+
+# ---------------------------------------------------------------- check_choice
+
+
+def test_check_choice_returns_an_allowed_value() -> None:
+    assert check_choice("scaling", "unit", ("unit", "standard")) == "unit"
+    assert check_choice("scaling", "standard", ["unit", "standard"]) == "standard"
+
+
+def test_check_choice_refuses_another_string_listing_the_options() -> None:
+    with pytest.raises(
+        ValueError, match=r"^scaling must be one of 'unit', 'standard', got 'Unit'$"
+    ):
+        check_choice("scaling", "Unit", ("unit", "standard"))
+
+
+@pytest.mark.parametrize("value", [None, 1, b"unit", ("unit",)])
+def test_check_choice_refuses_a_non_string_with_a_type_error(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"^scaling must be one of 'unit', 'standard', got "):
+        check_choice("scaling", value, ("unit", "standard"))
+
+
+# ---------------------------------------------------------------- one home
+
+
+def _companion_modules() -> list[Any]:
+    return [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(companion.__path__, prefix="companion.")
+    ]
+
+
+def test_the_module_walk_finds_the_library() -> None:
+    names = {module.__name__ for module in _companion_modules()}
+    assert {"companion.checks", "companion.bandits", "companion.rl.dqn"} <= names
+
+
+def test_no_module_defines_its_own_check_function() -> None:
+    """Every public `check_*` function in `companion`, and every private one named like a check
+    of `companion.checks` (say `_check_positive_int`), is the one of `companion.checks`. Private
+    checks of other things (`_check_rewards`: an array of rewards) are not copies."""
+    copies = [
+        f"{module.__name__}.{name}"
+        for module in _companion_modules()
+        for name, value in vars(module).items()
+        if (name.startswith("check_") or name.lstrip("_").startswith(tuple(checks.__all__)))
+        and inspect.isfunction(value)
+        and value.__module__ != "companion.checks"
+    ]
+    assert copies == []
+    assert checks.check_int.__module__ == "companion.checks"
+
+
+# ---------------------------------------------------------------- one convention
+
+
+def _seeded_entry_points() -> dict[str, Any]:
+    """Every public function of `companion` that takes a seed, called with `seed`."""
+    from companion import rl
+    from companion.bandits import Testbed
+    from companion.data import load_digits_split, load_house_prices, sample_grid, sample_ring
+
+    return {
+        "setup": lambda seed: companion.setup(seed=seed),
+        "load_digits_split": lambda seed: load_digits_split(seed=seed),
+        "load_house_prices": lambda seed: load_house_prices(seed=seed),
+        "sample_ring": lambda seed: sample_ring(10, seed=seed),
+        "sample_grid": lambda seed: sample_grid(10, seed=seed),
+        "Testbed": lambda seed: Testbed(num_runs=2, seed=seed),
+        "make_env": lambda seed: rl.make_env("CartPole-v1", seed),
+        "make_vec_env": lambda seed: rl.make_vec_env("CartPole-v1", 2, seed),
+        "evaluate": lambda seed: rl.evaluate("CartPole-v1", lambda o: 0, 1, seed),
+        "train_dqn": lambda seed: rl.train_dqn(
+            "CartPole-v1", torch.nn.Linear(4, 2), None, rl.DQNConfig(), seed
+        ),
+    }
+
+
+@pytest.mark.parametrize("entry", sorted(_seeded_entry_points()))
+@pytest.mark.parametrize(
+    ("seed", "error"), [(1.5, TypeError), (True, TypeError), ("0", TypeError), (-1, ValueError)]
+)
+def test_a_bad_seed_raises_the_same_error_everywhere(
+    entry: str, seed: object, error: type[Exception]
+) -> None:
+    """Issue 15: seed=1.5 was a ValueError in make_env but a TypeError in setup."""
+    with pytest.raises(error, match=r"^seed must be an integer"):
+        _seeded_entry_points()[entry](seed)
