@@ -46,13 +46,16 @@ colab-check: $(STAMP)
 	$(BIN)/python tools/colab_check.py $(ARGS)
 
 # Check a chapter's claims under several seeds before asserting them: make seeds NOTEBOOK=book/... SEEDS="0 1 2"
+# (the runner is tools/verify: python -m tools.verify seeds CHAPTER SEED...; prints, stores nothing).
 seeds: $(STAMP)
-	BOOK_OFFLINE=1 $(BIN)/python tests/reproducibility.py seeds $(NOTEBOOK) $(SEEDS)
+	BOOK_OFFLINE=1 $(BIN)/python -m tools.verify seeds $(NOTEBOOK) $(SEEDS)
 
 # Every chapter under SEED 0-4, as many side by side as there are cores; rewrites book/reproducibility.json
 # and the page book/reproducibility.md. Not part of `make test`. BOOK_DEVICE=cuda make verify adds a GPU section.
+# After only rewording a claim's text, `.venv/bin/python -m tools.verify render` rewrites the page in seconds;
+# `.venv/bin/python -m tools.verify check` says which of the two a change needs.
 verify: $(STAMP)
-	BOOK_OFFLINE=1 $(BIN)/python tests/reproducibility.py run
+	BOOK_OFFLINE=1 $(BIN)/python -m tools.verify run
 
 clean:
 	rm -rf _build $(VENV) companion.egg-info

@@ -1,4 +1,4 @@
-"""Shared pytest configuration for the book's tests, and the book build that several of them read."""
+"""Shared pytest configuration for the book's tests, and the book build several of them read."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
 BUILD_TIMEOUT_S = 45 * 60  # the design budget for executing the whole book is 12 minutes
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
+# Maintainers' programs are imported from the repository root as `tools.<name>` (e.g. tools.verify),
+# however pytest is started.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here rather than in pyproject.toml; deselect with `-m "not book"`.
@@ -27,18 +32,30 @@ def pytest_configure(config: pytest.Config) -> None:
     # Not part of `make test`: run with `make lab-test` (`pytest -m lab tests/test_lab.py`).
     config.addinivalue_line(
         "markers",
-        "lab: runs every chapter in a live JupyterLab driven by headless Chromium (slow, several minutes)",
+        "lab: runs every chapter in a live JupyterLab driven by headless Chromium "
+        "(slow, several minutes)",
     )
 
 
 def summarize_build_log(log: str) -> str:
-    """The first failing cell with its traceback (nb_execution_show_tb), the warnings, the log's end."""
+    """The first failing cell with its traceback (nb_execution_show_tb), warnings, the log's end."""
     lines = ANSI_ESCAPE.sub("", log).splitlines()
     parts = []
-    start = next((i for i, line in enumerate(lines) if "An error occurred while executing the following cell" in line), None)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if "An error occurred while executing the following cell" in line
+        ),
+        None,
+    )
     if start is not None:
         end = next(
-            (j for j in range(start + 1, len(lines)) if lines[j].startswith((" [mystnb", "The above exception"))),
+            (
+                j
+                for j in range(start + 1, len(lines))
+                if lines[j].startswith((" [mystnb", "The above exception"))
+            ),
             min(start + 60, len(lines)),
         )
         parts.append("The failing cell:\n" + "\n".join(lines[start:end]).rstrip())
@@ -54,7 +71,9 @@ def built_book() -> Path:
     """Build the book as `make book` does; if the build fails, fail with what went wrong."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     if not jupyter_book.exists():
-        pytest.fail(f"jupyter-book not found next to {sys.executable}; run `make test` (it installs it)")
+        pytest.fail(
+            f"jupyter-book not found next to {sys.executable}; run `make test` (it installs it)"
+        )
     started = time.perf_counter()
     proc = subprocess.run(
         [str(jupyter_book), *BUILD_COMMAND],
