@@ -238,8 +238,8 @@ def _seeded_entry_points() -> dict[str, Any]:
         "make_env": lambda seed: rl.make_env("CartPole-v1", seed),
         "make_vec_env": lambda seed: rl.make_vec_env("CartPole-v1", 2, seed),
         "evaluate": lambda seed: rl.evaluate("CartPole-v1", lambda o: 0, 1, seed),
-        "train_dqn": lambda seed: rl.train_dqn(
-            "CartPole-v1", torch.nn.Linear(4, 2), None, rl.DQNConfig(), seed
+        "start_state_value": lambda seed: rl.start_state_value(
+            torch.nn.Linear(4, 2), "CartPole-v1", 1, seed
         ),
     }
 

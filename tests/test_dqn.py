@@ -1,9 +1,7 @@
-"""companion.rl's DQN section: the replay buffer, linear schedules, the config checks,
-greedy acting, checkpoints of a Q-network and a short run of `train_dqn`."""
+"""companion.rl's DQN plumbing: the replay buffer, linear schedules, greedy acting, the
+start-state value and checkpoints of a Q-network. The training loop is the chapter's."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from torch import nn
 
 from companion import rl
 from companion.rl.dqn import _numpy_plan, _torch_greedy
-from companion.training import TrainingDiverged, load_checkpoint, save_checkpoint
+from companion.training import load_checkpoint, save_checkpoint
 
 
 def small_q_net(seed: int = 0, hidden: int = 32) -> nn.Sequential:
@@ -115,45 +113,7 @@ def test_linear_schedule_rejects_bad_arguments(args, error, message) -> None:
         rl.linear_schedule(*args)
 
 
-# ---------------------------------------------------------------- DQNConfig and greedy acting
-
-
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("gamma", 1.5),
-        ("lr", 0.0),
-        ("batch_size", 0),
-        ("tau", 0.0),
-        ("eps_end", -0.1),
-        ("buffer_size", 8),
-        ("learning_starts", 4),
-        ("max_grad_norm", 0.0),
-        ("max_grad_norm", float("nan")),
-    ],
-)
-def test_dqn_config_rejects_out_of_range_values(field, value) -> None:
-    base = dict(batch_size=16, buffer_size=100, learning_starts=16)
-    with pytest.raises(ValueError, match=f"^{field} must be"):
-        rl.DQNConfig(**{**base, field: value})
-
-
-@pytest.mark.parametrize(
-    "field, value",
-    [("num_steps", 10.0), ("batch_size", True), ("lr", "1e-3"), ("gamma", None), ("tau", "1")],
-)
-def test_dqn_config_rejects_values_of_the_wrong_type(field, value) -> None:
-    with pytest.raises(TypeError, match=f"^{field} must be"):
-        rl.DQNConfig(**{field: value})
-
-
-def test_dqn_config_bounds_that_depend_on_the_batch_size_name_it() -> None:
-    with pytest.raises(ValueError, match=r"^buffer_size must be an integer >= 16, got 8"):
-        rl.DQNConfig(batch_size=16, buffer_size=8, learning_starts=16)
-
-
-def test_dqn_config_accepts_inf_to_turn_clipping_off() -> None:
-    assert rl.DQNConfig(max_grad_norm=float("inf")).max_grad_norm == float("inf")
+# ---------------------------------------------------------------- greedy acting
 
 
 def _clear_greedy_actions(q_net: nn.Module, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +200,7 @@ def test_greedy_policy_leaves_the_observation_alone() -> None:
     np.testing.assert_array_equal(observation, [-1.0, 2.0, -3.0, 4.0])
 
 
-# ---------------------------------------------------------------- checkpoints and train_dqn
+# ---------------------------------------------------------------- checkpoints
 
 
 def test_q_net_checkpoint_round_trip(tmp_path) -> None:
@@ -252,69 +212,31 @@ def test_q_net_checkpoint_round_trip(tmp_path) -> None:
     assert torch.equal(other(X), q_net(X))
 
 
-SHORT = rl.DQNConfig(
-    num_steps=3000,
-    lr=1e-3,
-    lr_end=1e-3,
-    batch_size=32,
-    buffer_size=3000,
-    learning_starts=500,
-    train_every=1,
-    eps_duration=1000,
-    eval_every=1000,
-    eval_episodes=2,
-    final_eval_episodes=3,
-)
+# ---------------------------------------------------------------- start_state_value
 
 
-def test_train_dqn_short_run_lowers_the_loss_and_writes_checkpoints(tmp_path) -> None:
-    torch.set_num_threads(1)
-    # gamma = 0: the TD target is the reward (1 on CartPole), so the loss must fall towards 0.
-    config = dataclasses.replace(SHORT, gamma=0.0, checkpoint_dir=str(tmp_path))
-    result = rl.train_dqn("CartPole-v1", small_q_net(), td_loss, config, seed=0, progress=False)
-    assert len(result.losses) == 3 and result.losses[-1] < 0.1 * result.losses[0], result.losses
-    assert list(result.eval_steps) == [1000, 2000, 3000] and len(result.final_returns) == 3
-    assert result.episode_returns.sum() <= 3000 and result.train_seconds > 0
-    assert result.final_checkpoint.is_file() and result.best_checkpoint.is_file()
-    # The reported score is the final network's, over fresh episodes (seed + 10_000), not the best
-    # checkpoint's: re-scoring the returned network reproduces it episode by episode.
-    assert result.final_return == pytest.approx(result.final_returns.mean())
-    act = rl.greedy_policy(result.q_net)
-    _, _, returns = rl.evaluate("CartPole-v1", act, config.final_eval_episodes, seed=10_000)
-    np.testing.assert_array_equal(returns, result.final_returns)
-    reloaded = small_q_net(5)
-    assert load_checkpoint(result.final_checkpoint, reloaded)["step"] == 3000
-    X = torch.randn(8, 4)
-    assert torch.equal(reloaded(X), result.q_net(X))
+def test_start_state_value_is_the_mean_max_q_over_the_evaluation_start_states() -> None:
+    q_net = small_q_net()
+    value = rl.start_state_value(q_net, "CartPole-v1", 3, seed=10_003)
+    # The same start states as rl.evaluate(..., seed=10_003): consecutive resets of make_env.
+    env = rl.make_env("CartPole-v1", 10_003)
+    starts = np.stack([env.reset()[0] for _ in range(3)]).astype(np.float32)
+    env.close()
+    with torch.no_grad():
+        expected = q_net(torch.as_tensor(starts)).max(dim=1).values.mean().item()
+    assert value == pytest.approx(expected, rel=1e-6)
+    first_start = rl.rollout(rl.make_env("CartPole-v1", 10_003), lambda o: 0, 1).observations[0]
+    np.testing.assert_array_equal(first_start, starts[0])
 
 
-def test_train_dqn_is_reproducible_for_a_seed() -> None:
-    config = dataclasses.replace(SHORT, num_steps=1500, eval_every=1500)
-    first = rl.train_dqn("CartPole-v1", small_q_net(), td_loss, config, seed=3, progress=False)
-    second = rl.train_dqn("CartPole-v1", small_q_net(), td_loss, config, seed=3, progress=False)
-    np.testing.assert_array_equal(first.losses, second.losses)
-    np.testing.assert_array_equal(first.episode_returns, second.episode_returns)
+def test_start_state_value_of_a_constant_network_is_its_largest_output() -> None:
+    q_net = nn.Linear(4, 2)
+    with torch.no_grad():
+        q_net.weight.zero_()
+        q_net.bias.copy_(torch.tensor([1.0, 3.0]))
+    assert rl.start_state_value(q_net, "CartPole-v1", 4, seed=0) == 3.0
 
 
-def test_train_dqn_stops_on_a_non_finite_loss_naming_the_step() -> None:
-    def nan_loss(q_net, target_net, batch, gamma):
-        return td_loss(q_net, target_net, batch, gamma) * float("nan")
-
-    config = dataclasses.replace(SHORT, num_steps=1000, eval_every=1000)
-    with pytest.raises(TrainingDiverged, match="at step 500 of 1000"):
-        rl.train_dqn("CartPole-v1", small_q_net(), nan_loss, config, seed=0, progress=False)
-
-
-def test_train_dqn_rejects_bad_arguments() -> None:
-    with pytest.raises(TypeError, match="config"):
-        rl.train_dqn("CartPole-v1", small_q_net(), td_loss, {"lr": 1e-3}, seed=0)
-    with pytest.raises(ValueError, match="discrete action space"):
-        rl.train_dqn("Pendulum-v1", small_q_net(), td_loss, SHORT, seed=0)
-    with pytest.raises(FileNotFoundError, match="checkpoint_dir"):
-        rl.train_dqn(
-            "CartPole-v1",
-            small_q_net(),
-            td_loss,
-            dataclasses.replace(SHORT, checkpoint_dir="/nonexistent/x"),
-            seed=0,
-        )
+def test_start_state_value_rejects_a_bad_episode_count() -> None:
+    with pytest.raises(ValueError, match=r"^num_episodes must be an integer >= 1, got 0"):
+        rl.start_state_value(small_q_net(), "CartPole-v1", 0, seed=0)

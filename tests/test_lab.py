@@ -511,7 +511,7 @@ const markdown = w.content.widgets.map((c, i) => [c, i])
 const unrendered = markdown.filter(([c]) => !c.node.querySelector('.jp-RenderedMarkdown')).length;
 if (unrendered) { return {pending: unrendered}; }
 const literal = ['{glue', '{cite', '{doc}', '{ref}', '{numref}', '{eq}', '{term}', '{bibliography}',
-                 '```{', ':::{'];
+                 '```{', ':::{', '<details', '</summary>'];
 for (const [cell, index] of markdown) {
   const root = cell.node.querySelector('.jp-RenderedMarkdown').cloneNode(true);
   root.querySelectorAll('mjx-container, script, style').forEach(e => e.remove());
@@ -567,6 +567,22 @@ def test_no_raw_myst_markup(chapter: ChapterRun, lab: Any, summary: Summary) -> 
             f"{chapter.name}: {len(findings)} raw MyST markup finding(s) in Lab:\n{listed}",
             pytrace=False,
         )
+
+
+HINTS = r"""
+const w = window.__bookNotebook;
+return w.content.widgets.filter(c => c.model.type === 'markdown')
+  .flatMap(c => Array.from(c.node.querySelectorAll('.jp-RenderedMarkdown details')))
+  .map(d => [d.open, (d.querySelector('summary') || {textContent: ''}).textContent.trim()]);
+"""
+
+
+def test_exercise_hints_are_collapsed(chapter: ChapterRun, lab: Any) -> None:
+    """The exercises' hints (<details> in the readers' copies) survive JupyterLab's HTML sanitiser
+    and render closed, each with its title."""
+    hints = lab.execute_script(HINTS)
+    assert hints, f"{chapter.name}: no <details> hint rendered in Lab"
+    assert all(not is_open and title for is_open, title in hints), f"{chapter.name}: {hints}"
 
 
 # ---------------------------------------------------------------- the Explore panel

@@ -163,3 +163,20 @@ class TestNotebook:
 
     def test_kernel_is_python3(self, path: Path) -> None:
         assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_collapsed_hint_or_answer(path: Path) -> None:
+    """Each numbered exercise is followed, before the next one, by a `dropdown` (collapsed in the
+    book, a <details> block in the readers' copies) with a hint or a short answer."""
+    markdown = "\n".join(
+        source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+    )
+    match = re.search(r"^## Exercises\n(?P<body>.*?)(?=^## )", markdown, re.M | re.S)
+    assert match, f"{path.name} has no '## Exercises' section followed by another section"
+    exercises = re.split(r"^\d+\. ", match["body"], flags=re.M)[1:]
+    assert exercises, f"{path.name}: the Exercises section has no numbered exercises"
+    for number, exercise in enumerate(exercises, start=1):
+        assert re.search(r"^ *:::\{dropdown\} \S", exercise, re.M), (
+            f"{path.name}, exercise {number}: no `:::{{dropdown}} Hint` (or Answer) block"
+        )

@@ -123,8 +123,19 @@ def test_directives_become_plain_markdown() -> None:
         "```{bibliography}\n:filter: docname in docnames\n```"
     )
     out = reader_copies.resolve_markdown(text, ctx)
-    assert out.startswith("> **Hint**\n>\n> Try 1.5.")
+    assert out.startswith("<details>\n<summary>Hint</summary>\n\nTry 1.5.\n\n</details>")
     assert "{{READERS_COPY_BIBLIOGRAPHY}}" in out and ":filter:" not in out
+    note = reader_copies.resolve_markdown(":::{note}\nTry {glue:text}`x:.1f`.\n:::", ctx)
+    assert note == "> **Note**\n>\n> Try 1.5."
+
+
+def test_a_dropdown_under_a_list_item_keeps_its_indent() -> None:
+    text = "1. Do this.\n\n   :::{dropdown} Answer\n   It is $x$.\n   :::\n2. Next."
+    out = reader_copies.resolve_markdown(text, context({}))
+    assert out == (
+        "1. Do this.\n\n   <details>\n   <summary>Answer</summary>\n\n   It is $x$.\n\n"
+        "   </details>\n2. Next."
+    )
 
 
 def test_unknown_syntax_stops_the_generator() -> None:

@@ -447,6 +447,27 @@ def test_checks_cell_is_collapsed(page: Page) -> None:
     )
 
 
+def test_exercise_hints_are_collapsed(page: Page) -> None:
+    """Each exercise's hint or answer (a MyST dropdown) is a closed <details> with a title, opened
+    by a click, and no ':::' of the directive is left in the text."""
+    if not page.is_notebook:
+        pytest.skip(f"{page.docname} is not a notebook")
+    hints = page.js(
+        "const section = document.querySelector('section#exercises');"
+        "if (!section) { return null; }"
+        "return Array.from(section.querySelectorAll('details.sd-dropdown')).map(d => "
+        "[d.open, d.querySelector('summary').textContent.trim()]);"
+    )
+    assert hints, f"{page.docname}: no collapsed hints in the Exercises section"
+    assert all(not is_open and title for is_open, title in hints), f"{page.docname}: {hints}"
+    assert ":::" not in page.prose(), f"{page.docname}: a ':::' directive fence is shown as text"
+    opened = page.js(
+        "const d = document.querySelector('section#exercises details.sd-dropdown');"
+        "d.querySelector('summary').click(); return d.open;"
+    )
+    assert opened, f"{page.docname}: clicking a hint's title does not open it"
+
+
 def test_screenshot_of_each_chapter(page: Page) -> None:
     """A screenshot of the top of every chapter page, for a person to look at.
 

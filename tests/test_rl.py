@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from companion import rl
+from companion.rl.episodes import ShortCorridorVector
 
 
 def returns_by_loop(rewards: list[float], gamma: float) -> list[float]:
@@ -119,6 +120,49 @@ def test_short_corridor_is_registered_and_its_return_matches_the_rollout() -> No
         and len(episode) == 3
         and episode.total_reward == -3.0
     )
+
+
+def test_vectorised_short_corridor_matches_the_single_one_step_by_step() -> None:
+    rng = np.random.default_rng(0)
+    num_envs, num_steps = 6, 40
+    actions = rng.integers(2, size=(num_steps, num_envs))
+    envs = rl.make_vec_env("ShortCorridor-v0", num_envs, seed=0)
+    assert isinstance(envs, ShortCorridorVector)
+    observation, _ = envs.reset()
+    singles = [rl.ShortCorridor() for _ in range(num_envs)]
+    for env in singles:
+        env.reset()
+    np.testing.assert_array_equal(observation, [0] * num_envs)
+    ended = np.zeros(num_envs, dtype=bool)
+    for t in range(num_steps):
+        observation, reward, terminated, truncated, _ = envs.step(actions[t])
+        assert not truncated.any()
+        for i, env in enumerate(singles):
+            if ended[i]:
+                # The next-step autoreset: back at the start, nothing earned, not terminated.
+                assert (observation[i], reward[i], terminated[i]) == (0, 0.0, False)
+                env.reset()
+                ended[i] = False
+                continue
+            expected = env.step(int(actions[t, i]))
+            assert (observation[i], reward[i], terminated[i]) == expected[:3]
+            ended[i] = expected[2]
+
+
+def test_vectorised_short_corridor_rollout_batch_returns_match_single_rollouts() -> None:
+    """The shortest path (right, left, right) in every copy: three steps of −1 each."""
+    envs = rl.make_vec_env("ShortCorridor-v0", 4, seed=0)
+    batch = rl.rollout_batch(envs, lambda obs: (obs != 1).astype(np.int64), max_steps=50)
+    np.testing.assert_array_equal(batch.total_rewards, [-3.0] * 4)
+    np.testing.assert_array_equal(batch.lengths, [3] * 4)
+
+
+@pytest.mark.parametrize("action", [np.array([0, 2]), np.array([1]), np.array([[0, 1]])])
+def test_vectorised_short_corridor_rejects_bad_actions(action: np.ndarray) -> None:
+    envs = ShortCorridorVector(num_envs=2)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be 2 values, each 0 .left. or 1 .right."):
+        envs.step(action)
 
 
 # ---------------------------------------------------------------- environments and episodes

@@ -13,8 +13,9 @@ numbers, `{cite}` roles, `{doc}` links and a ```{bibliography}``` directive. A r
   says so, since a reader who changes `SEED` gets other numbers in the outputs;
 - a citation becomes "(Author, Year)", and the bibliography the list of works the chapter cites;
 - a `{doc}` link becomes a Markdown link to the copy (or plain text for a page that is not one);
-- admonition directives become quoted paragraphs; any other MyST syntax stops the generator, so
-  that no raw markup ever reaches a reader.
+- admonition directives become quoted paragraphs, and a `dropdown` (an exercise's hint or answer)
+  an HTML `<details>` block, collapsed as in the book (a directive may be indented under a list
+  item); any other MyST syntax stops the generator, so that no raw markup ever reaches a reader.
 
 Copies are stored without outputs. Values that vary from run to run (timings, speed-ups, the
 device's name; see `varies_from_run_to_run`) are kept in each copy's metadata, so that the
@@ -44,7 +45,9 @@ NOTE_CELL_ID = "readers-copy-note"
 
 # A role: {name}`content`; a directive fence: ```{name} args ... ``` or :::{name} ... :::.
 ROLE = re.compile(r"\{(?P<name>[a-z][a-z0-9:_-]*)\}`(?P<content>[^`]*)`")
-FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z][a-z0-9_-]*)\}\s*(?P<args>.*)$")
+FENCE_OPEN = re.compile(
+    r"^(?P<indent> *)(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z][a-z0-9_-]*)\}\s*(?P<args>.*)$"
+)
 TARGET = re.compile(r"^\((?P<label>[A-Za-z0-9_:-]+)\)=\s*$")
 OPTION = re.compile(r"^:[a-z][a-z0-9_-]*:")
 ADMONITIONS = {
@@ -57,7 +60,6 @@ ADMONITIONS = {
     "attention": "Attention",
     "seealso": "See also",
     "admonition": "",
-    "dropdown": "",
 }
 
 
@@ -295,17 +297,19 @@ def resolve_markdown(text: str, ctx: Context) -> str:
             continue
         if opening:
             fence = opening["fence"]
+            indent = opening["indent"]
             body: list[str] = []
             i += 1
             while i < len(lines) and lines[i].strip() != fence:
-                body.append(lines[i])
+                body.append(lines[i].removeprefix(indent))
                 i += 1
             if i == len(lines):
                 raise MystError(
                     f"{ctx.chapter.name}: the directive {{{opening['name']}}} is never closed"
                 )
             i += 1
-            out.extend(resolve_directive(opening["name"], opening["args"].strip(), body, ctx))
+            plain = resolve_directive(opening["name"], opening["args"].strip(), body, ctx)
+            out.extend(f"{indent}{line}".rstrip() for line in plain)
             continue
         out.append(ROLE.sub(lambda m: resolve_role(m, ctx), line))
         i += 1
@@ -317,6 +321,19 @@ def resolve_directive(name: str, args: str, body: list[str], ctx: Context) -> li
     if name == "bibliography":
         # filled in once the whole chapter has been read: it lists what the chapter cites
         return ["{{READERS_COPY_BIBLIOGRAPHY}}"]
+    if name == "dropdown":
+        # JupyterLab and Colab render <details> collapsed, as the book renders a dropdown; the
+        # blank lines let the Markdown inside it render as Markdown
+        title = ROLE.sub(lambda m: resolve_role(m, ctx), args) or "Show"
+        inner = resolve_markdown("\n".join(content).strip("\n"), ctx)
+        return [
+            "<details>",
+            f"<summary>{title}</summary>",
+            "",
+            *inner.split("\n"),
+            "",
+            "</details>",
+        ]
     if name in ADMONITIONS:
         title = ROLE.sub(lambda m: resolve_role(m, ctx), args) or ADMONITIONS[name] or "Note"
         inner = resolve_markdown("\n".join(content).strip("\n"), ctx).split("\n")

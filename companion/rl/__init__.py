@@ -7,7 +7,8 @@ this module holds what sits around them: environments made and seeded one way
 `reward_to_go`), one episode played and recorded (`rollout`) and a policy scored
 over fresh episodes (`evaluate`); for DQN, a replay memory (`ReplayBuffer`), linear
 schedules for ε and the learning rate (`linear_schedule`), fast greedy acting
-(`greedy_policy`) and the training driver that takes the chapter's TD loss (`train_dqn`).
+(`greedy_policy`) and the predicted value of the start states (`start_state_value`).
+The DQN training loop itself is written in its chapter.
 
 Conventions: a *policy function* maps one observation (a NumPy array, as the
 environment gives it) to an action, or to a pair ``(action, log_prob)`` when the
@@ -16,13 +17,11 @@ Rewards are arrays whose last axis is time.
 """
 
 from companion.rl.dqn import (
-    DQNConfig,
-    DQNResult,
     ReplayBatch,
     ReplayBuffer,
     greedy_policy,
     linear_schedule,
-    train_dqn,
+    start_state_value,
 )
 from companion.rl.episodes import (
     Episode,
@@ -38,8 +37,6 @@ from companion.rl.episodes import (
 )
 
 __all__ = [
-    "DQNConfig",
-    "DQNResult",
     "Episode",
     "EpisodeBatch",
     "ReplayBatch",
@@ -54,5 +51,5 @@ __all__ = [
     "reward_to_go",
     "rollout",
     "rollout_batch",
-    "train_dqn",
+    "start_state_value",
 ]

@@ -1,6 +1,7 @@
 """Episodes: environments made and seeded one way, returns, rollouts and evaluation.
 
-`make_env` (and Sutton & Barto's short corridor, registered as ``ShortCorridor-v0``),
+`make_env` (and Sutton & Barto's short corridor, registered as ``ShortCorridor-v0``, with a
+NumPy-vectorised version for `make_vec_env`),
 `discounted_returns` and `reward_to_go`, one episode played and recorded (`rollout`),
 many side by side on a vectorised environment (`rollout_batch`), and a policy scored
 over fresh episodes (`evaluate`). Import these from `companion.rl`.
@@ -74,8 +75,69 @@ class ShortCorridor(gym.Env):
         return min(self.state, 2), -1.0, terminated, False, {}
 
 
+class ShortCorridorVector(gym.vector.VectorEnv):
+    """`num_envs` short corridors stepped together as NumPy arrays (one vector step for all).
+
+    The same dynamics as `ShortCorridor`, for the many-episode Monte-Carlo estimates of the
+    policy-gradient chapter; `make_vec_env("ShortCorridor-v0", n, seed)` returns one. A
+    corridor that reached the goal is reset on its next step, which earns 0 (Gymnasium's
+    "next step" autoreset, as in its vectorised CartPole).
+    """
+
+    metadata: dict[str, Any] = {
+        "render_modes": [],
+        "autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(self, num_envs: int = 1) -> None:
+        self.num_envs = check_int("num_envs", num_envs, 1)
+        self.single_observation_space = gym.spaces.Discrete(3)
+        self.single_action_space = gym.spaces.Discrete(2)
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, self.num_envs
+        )
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, self.num_envs)
+        self.state = np.zeros(self.num_envs, dtype=np.int64)  # (N,)
+        self.prev_done = np.zeros(self.num_envs, dtype=bool)  # (N,)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.state = np.zeros(self.num_envs, dtype=np.int64)
+        self.prev_done = np.zeros(self.num_envs, dtype=bool)
+        return self.state.copy(), {}
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        action = np.asarray(action)
+        if action.shape != (self.num_envs,) or not np.isin(action, (0, 1)).all():
+            raise ValueError(
+                f"action must be {self.num_envs} values, each 0 (left) or 1 (right), got {action!r}"
+            )
+        # (N,): +1 for "right", −1 for "left", switched in state 1
+        move = np.where(action == ShortCorridor.RIGHT, 1, -1)
+        move = np.where(self.state == 1, -move, move)
+        self.state = np.maximum(0, self.state + move)
+        terminated = self.state == ShortCorridor.GOAL
+        reward = np.full(self.num_envs, -1.0)
+        # Corridors that ended on the previous step start again at state 0 and earn nothing.
+        self.state[self.prev_done] = 0
+        reward[self.prev_done] = 0.0
+        terminated[self.prev_done] = False
+        self.prev_done = terminated
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        return np.minimum(self.state, 2), reward, terminated.copy(), truncated, {}
+
+
 if SHORT_CORRIDOR_ID not in gym.registry:  # importlib.reload must not register it twice
-    gym.register(id=SHORT_CORRIDOR_ID, entry_point=ShortCorridor, disable_env_checker=True)
+    gym.register(
+        id=SHORT_CORRIDOR_ID,
+        entry_point=ShortCorridor,
+        vector_entry_point=ShortCorridorVector,
+        disable_env_checker=True,
+    )
 
 
 def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
@@ -127,13 +189,15 @@ def _check_rewards(rewards: Rewards, gamma: float) -> float:
 
 
 def reward_to_go(rewards: Rewards, gamma: float = 1.0) -> Rewards:
-    """The return from every time step on: ``G_t = Σ_{k≥t} γ^(k−t) r_k``.
+    """The return from every time step on: ``G_t = Σ_{k=t}^{T−1} γ^(k−t) R_{k+1}``.
 
-    ``rewards`` has time on its last axis, shape ``(T,)`` for one episode or
+    ``rewards[..., k]`` is R_{k+1}, the reward that followed the action at step k
+    (Sutton & Barto's indexing), so ``returns[..., t]`` is G_t. ``rewards`` has time on
+    its last axis, shape ``(T,)`` for one episode or
     ``(..., T)`` for a batch of equally long (or zero-padded) episodes; the result
     has the same shape and type (NumPy results are float64; torch keeps a floating
     dtype and the device). Computed backwards with
-    ``G_t = r_t + γ G_{t+1}``, which is exact and takes T vector operations.
+    ``G_t = R_{t+1} + γ G_{t+1}``, which is exact and takes T vector operations.
     With ``gamma = 1`` this is the "reward-to-go" of the policy-gradient literature.
     """
     gamma = _check_rewards(rewards, gamma)
@@ -151,7 +215,7 @@ def reward_to_go(rewards: Rewards, gamma: float = 1.0) -> Rewards:
 
 
 def discounted_returns(rewards: Rewards, gamma: float) -> Rewards:
-    """The discounted return of each episode, ``G_0 = Σ_t γ^t r_t``, summed over the last axis.
+    """The discounted return of each episode, ``G_0 = Σ_t γ^t R_{t+1}``, over the last axis.
 
     Shape ``(T,)`` gives a 0-d result, ``(N, T)`` one return per episode, ``(N,)``;
     NumPy in, NumPy out; torch in, torch out (same device). This is the number a
@@ -256,8 +320,9 @@ def rollout_batch(envs: gym.vector.VectorEnv, policy_fn: PolicyFn, max_steps: in
 class Episode:
     """One episode as played by `rollout`; index t refers to the t-th step.
 
-    observations[t] is what the policy saw before choosing actions[t], which earned
-    rewards[t]. ``log_probs`` stacks the log-probabilities the policy returned (a
+    observations[t] is what the policy saw before choosing actions[t] (S_t and A_t), and
+    rewards[t] is the reward that action earned (R_{t+1} in Sutton & Barto's indexing).
+    ``log_probs`` stacks the log-probabilities the policy returned (a
     torch tensor that keeps its graph, for a policy-gradient loss), or is None.
     """
 

@@ -21,8 +21,6 @@ BOOK_DIR = ROOT / "book"
 RESULTS_PATH = BOOK_DIR / "reproducibility.json"
 PAGE_PATH = BOOK_DIR / "reproducibility.md"
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-# A claim must hold on at least this many of the five seeds.
-MIN_SEEDS_HELD = 4
 # The device kinds `companion.setup` picks from, in the order of the page's sections.
 DEVICES = ("cpu", "cuda", "mps")
 
