@@ -2,13 +2,16 @@
 
 Every number the book's text quotes is computed in a code cell and glued, never typed
 by hand. `glue_fields` glues a config's fields in one call, so the prose can quote a
-chapter's budgets without a line of glue per field.
+chapter's budgets without a line of glue per field. `stored_values` reads back what the
+seed runner glued on every seed, for a rate that one run of a chapter cannot measure.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,3 +68,31 @@ def glue_fields(config: Any, prefix: str = "") -> None:
         value = getattr(config, field.name)
         if isinstance(value, (*_SCALARS, np.integer, np.floating, np.bool_)):
             glue(f"{prefix}{field.name}", value)
+
+
+def stored_values(
+    chapter: str, name: str, path: str | Path = "reproducibility.json"
+) -> dict[int, Any]:
+    """``{seed: value}`` of the number `name` that the seed runner glued in `chapter`, per seed.
+
+    Reads the results `make verify` stores (``book/reproducibility.json``; a chapter runs in
+    ``book/``, so the default path is relative to it), for a claim that needs more runs than
+    the chapter can afford. The first device section that has the chapter is used, the CPU's
+    first. An empty dict when the file is missing (a reader's copy outside the book) or has
+    no run of `chapter`; seeds whose value is not a number or string are left out.
+    """
+    for argument, value in (("chapter", chapter), ("name", name)):
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{argument} must be a non-empty string, got {value!r}")
+    path = Path(path)
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8"))
+    sections = sorted(results.items(), key=lambda item: item[0] != "cpu")
+    for _, section in sections:
+        runs = section.get("chapters", {}).get(chapter, {}).get("runs", {})
+        values = {int(seed): run.get("glued", {}).get(name) for seed, run in runs.items()}
+        values = {seed: v for seed, v in sorted(values.items()) if isinstance(v, int | float | str)}
+        if values:
+            return values
+    return {}

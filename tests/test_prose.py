@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 from pathlib import Path
@@ -140,3 +141,27 @@ def test_glue_fields_needs_a_string_prefix() -> None:
 def test_glue_fields_refuses_a_prefix_that_makes_bad_names() -> None:
     with pytest.raises(ValueError, match=r"name must be an identifier.*'my prefix seed'"):
         companion.glue_fields(Config(), prefix="my prefix ")
+
+
+def test_stored_values_reads_each_seed_of_a_chapter(tmp_path: Path) -> None:
+    results = {
+        "cuda": {"chapters": {"c.ipynb": {"runs": {"0": {"glued": {"x": 9.0}}}}}},
+        "cpu": {
+            "chapters": {
+                "c.ipynb": {
+                    "runs": {
+                        "1": {"glued": {"x": 2.5, "y": "held"}},
+                        "0": {"glued": {"x": 1, "y": None}},
+                    }
+                }
+            }
+        },
+    }
+    path = tmp_path / "reproducibility.json"
+    path.write_text(json.dumps(results))
+    assert prose.stored_values("c.ipynb", "x", path) == {0: 1, 1: 2.5}
+    assert prose.stored_values("c.ipynb", "y", path) == {1: "held"}
+    assert prose.stored_values("other.ipynb", "x", path) == {}
+    assert prose.stored_values("c.ipynb", "x", tmp_path / "missing.json") == {}
+    with pytest.raises(TypeError, match="chapter"):
+        prose.stored_values("", "x", path)

@@ -1,0 +1,108 @@
+"""Argument checks: the one place the book's functions validate what they are given.
+
+One convention everywhere: a value of the wrong type raises `TypeError`, a value of the
+right type outside its range raises `ValueError`, and both messages name the argument
+and what is allowed (``seed must be an integer in [0, 4294967295], got 1.5``). Each
+check returns the value as a plain Python number, so NumPy scalars pass through as
+`int` or `float`. Booleans are refused where a number is expected: ``True`` as a
+count or a step size is a mistake, not a 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = ["check_choice", "check_float", "check_int", "check_positive", "check_probability"]
+
+
+def _int_range(low: int | None, high: int | None) -> str:
+    """The allowed range of an integer in words: " in [low, high]", " >= low", " <= high" or ""."""
+    if low is not None and high is not None:
+        return f" in [{low}, {high}]"
+    if low is not None:
+        return f" >= {low}"
+    if high is not None:
+        return f" <= {high}"
+    return ""
+
+
+def _float_range(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """The allowed range of a real number in words, with open or closed ends."""
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f" {'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
+    """`value` as an int if it is an integer in [low, high] (a count, a seed); None: no bound.
+
+    Python and NumPy integers are accepted; bools, floats (even 3.0) and strings raise
+    TypeError; an integer outside the range raises ValueError.
+    """
+    allowed = f"an integer{_int_range(low, high)}"
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    return value
+
+
+def check_float(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """`value` as a float if it is a finite real number in the range; None: no bound.
+
+    The ends are included unless `low_open` / `high_open`. Python and NumPy ints and
+    floats are accepted; bools and non-numbers raise TypeError; NaN, ±inf and values
+    outside the range raise ValueError.
+    """
+    allowed = f"a finite number{_float_range(low, high, low_open, high_open)}"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:
+        # An integer beyond float's range (say 10**400) is not a finite float.
+        raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if not math.isfinite(value) or below or above:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+def check_positive(name: str, value: Any) -> float:
+    """`value` as a float if it is finite and > 0 (a step size, a standard deviation, a radius)."""
+    return check_float(name, value, 0.0, low_open=True)
+
+
+def check_probability(name: str, value: Any) -> float:
+    """`value` as a float if it lies in [0, 1] (an ε, a discount γ, a test fraction's share)."""
+    return check_float(name, value, 0.0, 1.0)
+
+
+def check_choice(name: str, value: Any, allowed: Collection[str]) -> str:
+    """`value` if it is one of the strings in `allowed`.
+
+    A non-string raises TypeError, a string not in `allowed` ValueError.
+    """
+    options = ", ".join(repr(option) for option in allowed)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {options}, got {type(value).__name__} {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value

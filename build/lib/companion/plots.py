@@ -1,0 +1,202 @@
+"""The book's shared figure style and the plots several chapters draw."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import Animation
+from matplotlib.axes import Axes
+
+STYLE = {
+    "figure.figsize": (7.0, 4.0),
+    "figure.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": 120,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "viridis",
+}
+
+Curve = (
+    Sequence[float] | np.ndarray | tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
+)
+
+
+def use_style() -> None:
+    """Apply the shared style to every figure drawn from now on (`companion.setup` calls this)."""
+    mpl.rcParams.update(STYLE)
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots()
+    return ax
+
+
+def plot_curves(
+    curves: Mapping[str, Curve],
+    *,
+    ax: Axes | None = None,
+    log_y: bool = False,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    title: str | None = None,
+) -> Axes:
+    """One line per entry of `curves`: label -> y values (x = 0, 1, ...) or label -> (x, y).
+
+    Curves may differ in length (a run that diverged and stopped early is shorter).
+    With `log_y`, every value must be > 0: a log axis would silently drop a value <= 0,
+    so one raises ValueError naming its curve (NaN stays a gap). Returns and rewards,
+    often negative, belong on the default linear axis.
+    """
+    if not curves:
+        raise ValueError("curves must contain at least one label -> values entry")
+    lines = []
+    for label, curve in curves.items():
+        is_pair = isinstance(curve, tuple) and len(curve) == 2
+        if is_pair and all(np.ndim(c) == 1 for c in curve):
+            x, y = (np.asarray(c, dtype=float) for c in curve)
+            if x.shape != y.shape:
+                raise ValueError(
+                    f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}"
+                )
+        else:
+            # y values alone (possibly a tuple of numbers).
+            y = np.asarray(curve, dtype=float)
+            if y.ndim != 1:
+                raise ValueError(
+                    f"curve {label!r} must be 1-D y values or an (x, y) pair, got shape {y.shape}"
+                )
+            x = np.arange(len(y))
+        if log_y and np.any(y <= 0):
+            raise ValueError(
+                f"curve {label!r} has values <= 0 (smallest {np.nanmin(y):.3g}), which a log "
+                "axis cannot show; plot it with log_y=False"
+            )
+        lines.append((label, x, y))
+    ax = _new_axes(ax)
+    for label, x, y in lines:
+        ax.plot(x, y, label=label)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    return ax
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Curve],
+    *,
+    ax: Axes | None = None,
+    log_y: bool = True,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str | None = None,
+) -> Axes:
+    """`plot_curves` for losses: a log y axis by default, where a loss falling by orders of
+    magnitude stays readable. A loss <= 0 on the log axis raises ValueError naming the curve.
+    """
+    return plot_curves(curves, ax=ax, log_y=log_y, xlabel=xlabel, ylabel=ylabel, title=title)
+
+
+def plot_loss_contour(
+    loss_on_grid: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    paths: Mapping[str, np.ndarray] | None = None,
+    optimum: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    num_levels: int = 20,
+    grid_size: int = 150,
+    xlabel: str = r"$\theta_1$",
+    ylabel: str = r"$\theta_2$",
+    title: str | None = None,
+) -> Axes:
+    """Contours of a loss over two parameters, with optimisation paths drawn on top.
+
+    `loss_on_grid(A, B)` takes two arrays of the same shape (a meshgrid) and returns
+    the loss at each point; each path is an array of shape (num_steps + 1, 2).
+    Levels are spaced more densely near the minimum, where paths end.
+    """
+    if not (xlim[0] < xlim[1] and ylim[0] < ylim[1]):
+        raise ValueError(
+            f"xlim and ylim must be increasing (low, high) pairs, got {xlim} and {ylim}"
+        )
+    ax = _new_axes(ax)
+    a, b = np.meshgrid(np.linspace(*xlim, grid_size), np.linspace(*ylim, grid_size))  # (G, G) each
+    z = np.asarray(loss_on_grid(a, b), dtype=float)
+    if z.shape != a.shape:
+        raise ValueError(f"loss_on_grid must return an array of shape {a.shape}, got {z.shape}")
+    levels = np.unique(np.quantile(z, np.linspace(0.0, 1.0, num_levels + 1)[1:] ** 2))
+    ax.contour(a, b, z, levels=levels, cmap="viridis", linewidths=0.8)
+    for label, path in (paths or {}).items():
+        path = np.asarray(path, dtype=float)
+        if path.ndim != 2 or path.shape[1] != 2:
+            raise ValueError(f"path {label!r} must have shape (num_steps + 1, 2), got {path.shape}")
+        (line,) = ax.plot(
+            path[:, 0], path[:, 1], marker=".", markersize=3, linewidth=1.0, alpha=0.85, label=label
+        )
+        ax.plot(path[0, 0], path[0, 1], marker="o", color=line.get_color())
+    if optimum is not None:
+        ax.plot(
+            *optimum, marker="*", markersize=12, color="black", linestyle="none", label="minimum"
+        )
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if paths or optimum is not None:
+        ax.legend(loc="best", fontsize=9)
+    return ax
+
+
+# matplotlib's JavaScript player draws its buttons with Font Awesome 4 icons loaded from a CDN;
+# the book renders offline, so the icons become Unicode symbols (the button titles stay).
+_PLAYER_ICONS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⏮",
+    "fa fa-step-backward": "◀|",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "❚❚",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "|▶",
+    "fa fa-fast-forward": "⏭",
+    "fa fa-plus": "+",
+}
+
+
+def animation_html(animation: Animation, default_mode: str = "loop") -> str:
+    """A matplotlib animation as self-contained HTML: a JavaScript player with the frames embedded.
+
+    Needs no ffmpeg, unlike ``to_html5_video``. matplotlib's player links its icon font
+    from a CDN, which an offline page cannot load: the link is dropped and each icon
+    replaced by a Unicode symbol. Show the result with ``IPython.display.HTML``.
+    """
+    html = animation.to_jshtml(default_mode=default_mode)
+    html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", html)
+    for icon, symbol in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', symbol)
+    if "font-awesome" in html or '<i class="fa' in html:
+        raise RuntimeError(
+            "matplotlib's animation player changed: update companion.plots._PLAYER_ICONS"
+        )
+    return html
