@@ -77,9 +77,10 @@ def stored_values(
 
     Reads the results `make verify` stores (``book/reproducibility.json``; a chapter runs in
     ``book/``, so the default path is relative to it), for a claim that needs more runs than
-    the chapter can afford. The first device section that has the chapter is used, the CPU's
-    first. An empty dict when the file is missing (a reader's copy outside the book) or has
-    no run of `chapter`; seeds whose value is not a number or string are left out.
+    the chapter can afford. The first device section that has the chapter is used, in the
+    file's order (the seed runner writes the CPU's first). An empty dict when the file is
+    missing (a reader's copy outside the book) or has no run of `chapter`; seeds whose value
+    is not a number or string are left out.
     """
     for argument, value in (("chapter", chapter), ("name", name)):
         if not isinstance(value, str) or not value:
@@ -88,8 +89,8 @@ def stored_values(
     if not path.exists():
         return {}
     results = json.loads(path.read_text(encoding="utf-8"))
-    sections = sorted(results.items(), key=lambda item: item[0] != "cpu")
-    for _, section in sections:
+    # the sections in stored order: the seed runner writes the CPU's first
+    for section in results.values():
         runs = section.get("chapters", {}).get(chapter, {}).get("runs", {})
         values = {int(seed): run.get("glued", {}).get(name) for seed, run in runs.items()}
         values = {seed: v for seed, v in sorted(values.items()) if isinstance(v, int | float | str)}

@@ -145,7 +145,6 @@ def test_glue_fields_refuses_a_prefix_that_makes_bad_names() -> None:
 
 def test_stored_values_reads_each_seed_of_a_chapter(tmp_path: Path) -> None:
     results = {
-        "cuda": {"chapters": {"c.ipynb": {"runs": {"0": {"glued": {"x": 9.0}}}}}},
         "cpu": {
             "chapters": {
                 "c.ipynb": {
@@ -156,6 +155,7 @@ def test_stored_values_reads_each_seed_of_a_chapter(tmp_path: Path) -> None:
                 }
             }
         },
+        "cuda": {"chapters": {"c.ipynb": {"runs": {"0": {"glued": {"x": 9.0}}}}}},
     }
     path = tmp_path / "reproducibility.json"
     path.write_text(json.dumps(results))
