@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: book test lab readers colab-check lab-test seeds verify clean setup
 NOTEBOOK ?= book/01_gradient_step.ipynb
-SEEDS ?= 0 1 2 3 4
+SEEDS ?= 0 1 2 3 4 5 6 7 8 9
 
 setup: $(STAMP)
 
@@ -50,7 +50,7 @@ colab-check: $(STAMP)
 seeds: $(STAMP)
 	BOOK_OFFLINE=1 $(BIN)/python -m tools.verify seeds $(NOTEBOOK) $(SEEDS)
 
-# Every chapter under SEED 0-4, as many side by side as there are cores; rewrites book/reproducibility.json
+# Every chapter under SEED 0-9, as many side by side as there are cores; rewrites book/reproducibility.json
 # and the page book/reproducibility.md. Not part of `make test`. BOOK_DEVICE=cuda make verify adds a GPU section.
 # After only rewording a claim's text, `.venv/bin/python -m tools.verify render` rewrites the page in seconds;
 # `.venv/bin/python -m tools.verify check` says which of the two a change needs.

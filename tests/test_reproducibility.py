@@ -1,8 +1,8 @@
 """The reproducibility page and its runner, tools/verify.
 
-`make verify` (``python -m tools.verify run``) runs every chapter under SEED 0–4 and writes
+`make verify` (``python -m tools.verify run``) runs every chapter under SEED 0–9 and writes
 book/reproducibility.json and book/reproducibility.md. The first tests here do not re-run the
-chapters; they check that the stored results are current: every chapter ran on the five seeds,
+chapters; they check that the stored results are current: every chapter ran on the ten seeds,
 the stored claim ids and code fingerprints are the chapter's, every glued name the chapter needs
 was stored, every claim held on 4 of the 5 seeds, and the page is what the renderer makes of the
 results and the chapters' current claim texts. The rest test the runner on small synthetic
@@ -109,7 +109,7 @@ def test_chapter_claims_follow_the_format(chapter: Path) -> None:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
-def test_chapter_ran_on_five_seeds(chapter: Path) -> None:
+def test_chapter_ran_on_every_default_seed(chapter: Path) -> None:
     assert sorted(cpu_chapter(chapter)["runs"], key=int) == [
         str(seed) for seed in verify.DEFAULT_SEEDS
     ]

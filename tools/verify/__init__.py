@@ -1,6 +1,6 @@
-"""The five-seed verification runner: every chapter under several seeds, its claims and its numbers.
+"""The ten-seed verification runner: every chapter under several seeds, its claims and its numbers.
 
-    python -m tools.verify run [--seeds 0 1 2 3 4] [--jobs N] [CHAPTER ...]   (make verify)
+    python -m tools.verify run [--seeds 0 1 ... 9] [--jobs N] [CHAPTER ...]   (make verify)
     python -m tools.verify render          (rewrite the page from the stored results: seconds)
     python -m tools.verify seeds CHAPTER SEED...   (make seeds: one chapter, printed only)
     python -m tools.verify check           (what is stale; whether a render or a re-run fixes it)
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOK_DIR = ROOT / "book"
 RESULTS_PATH = BOOK_DIR / "reproducibility.json"
 PAGE_PATH = BOOK_DIR / "reproducibility.md"
-DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+DEFAULT_SEEDS = tuple(range(10))
 # The device kinds `companion.setup` picks from, in the order of the page's sections.
 DEVICES = ("cpu", "cuda", "mps")
 
