@@ -15,7 +15,19 @@ from collections.abc import Collection
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["check_choice", "check_float", "check_int", "check_positive", "check_probability"]
+import numpy as np
+import torch
+
+__all__ = [
+    "check_array",
+    "check_bool",
+    "check_choice",
+    "check_finite_tensor",
+    "check_float",
+    "check_int",
+    "check_positive",
+    "check_probability",
+]
 
 
 def _int_range(low: int | None, high: int | None) -> str:
@@ -105,4 +117,78 @@ def check_choice(name: str, value: Any, allowed: Collection[str]) -> str:
         raise TypeError(f"{name} must be one of {options}, got {type(value).__name__} {value!r}")
     if value not in allowed:
         raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """`value` if it is a bool (Python's or NumPy's); anything else, even 0, 1 or "no", raises
+    TypeError: a string such as ``'no'`` is truthy and would silently mean yes."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_array(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    min_size: int = 1,
+    finite: bool = True,
+) -> np.ndarray:
+    """`value` as a float64 NumPy array of real numbers, checked.
+
+    `ndim` is the allowed number of dimensions (one or several), `shape` the exact shape
+    (None in a place: any length there), `min_size` the fewest elements. Non-numeric,
+    boolean and complex data raise TypeError; a wrong number of dimensions or shape, too few
+    elements, or (when `finite`) NaN or ±inf raise ValueError. Torch tensors are accepted
+    (they are copied to the CPU).
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        # Ragged nested lists, for example.
+        raise ValueError(f"{name} must be an array of real numbers: {error}") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be an array of real numbers, got dtype {array.dtype}"
+            + (" (booleans are not numbers here)" if array.dtype.kind == "b" else "")
+        )
+    if ndim is not None:
+        allowed_ndim = (ndim,) if isinstance(ndim, int) else ndim
+        if array.ndim not in allowed_ndim:
+            words = " or ".join(str(n) for n in allowed_ndim)
+            raise ValueError(
+                f"{name} must have {words} dimension(s), got shape {tuple(array.shape)}"
+            )
+    if shape is not None and (
+        array.ndim != len(shape)
+        or any(
+            want is not None and got != want for got, want in zip(array.shape, shape, strict=False)
+        )
+    ):
+        wanted = "(" + ", ".join("any" if n is None else str(n) for n in shape) + ")"
+        raise ValueError(f"{name} must have shape {wanted}, got {tuple(array.shape)}")
+    if array.size < min_size:
+        raise ValueError(
+            f"{name} must have at least {min_size} element(s), got shape {tuple(array.shape)}"
+        )
+    array = array.astype(np.float64, copy=False)
+    if finite and not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+    return array
+
+
+def check_finite_tensor(name: str, value: torch.Tensor) -> torch.Tensor:
+    """`value` if it is a tensor with no NaN or ±inf; a non-tensor raises TypeError, a tensor
+    with NaN or inf ValueError (a model's NaN output named as such, not a silent wrong answer)."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
     return value

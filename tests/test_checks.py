@@ -20,7 +20,10 @@ import torch
 import companion
 from companion import checks
 from companion.checks import (
+    check_array,
+    check_bool,
     check_choice,
+    check_finite_tensor,
     check_float,
     check_int,
     check_positive,
@@ -186,6 +189,64 @@ def test_check_choice_refuses_another_string_listing_the_options() -> None:
 def test_check_choice_refuses_a_non_string_with_a_type_error(value: Any) -> None:
     with pytest.raises(TypeError, match=r"^scaling must be one of 'unit', 'standard', got "):
         check_choice("scaling", value, ("unit", "standard"))
+
+
+# ---------------------------------------------------------------- check_bool
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(False)])
+def test_check_bool_returns_a_plain_bool(value: Any) -> None:
+    result = check_bool("log_y", value)
+    assert result == bool(value) and type(result) is bool
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, 1.0, None, np.int64(1)])
+def test_check_bool_refuses_truthy_stand_ins(value: Any) -> None:
+    """Issue 18: log_y='no' was accepted and meant yes."""
+    with pytest.raises(TypeError, match=r"^log_y must be True or False, got "):
+        check_bool("log_y", value)
+
+
+# ---------------------------------------------------------------- check_array
+
+
+def test_check_array_returns_float64_and_accepts_tensors() -> None:
+    result = check_array("x", torch.tensor([1, 2]), ndim=1, shape=(2,))
+    assert result.dtype == np.float64 and result.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "error", "message"),
+    [
+        ([], {}, ValueError, r"^x must have at least 1 element\(s\), got shape \(0,\)$"),
+        ([1.0, np.nan], {}, ValueError, r"^x must be finite, got 1 NaN or infinite value\(s\)$"),
+        ([np.inf], {}, ValueError, r"^x must be finite"),
+        ([1j], {}, TypeError, r"^x must be an array of real numbers, got dtype complex128$"),
+        ([True], {}, TypeError, r"booleans are not numbers here"),
+        (["a"], {}, TypeError, r"^x must be an array of real numbers"),
+        ([[1, 2]], {"ndim": 1}, ValueError, r"^x must have 1 dimension\(s\), got shape \(1, 2\)$"),
+        (np.zeros((2, 3)), {"shape": (None, 4)}, ValueError, r"^x must have shape \(any, 4\)"),
+        ([[1], [1, 2]], {}, ValueError, r"^x must be an array of real numbers: "),
+    ],
+)
+def test_check_array_names_the_argument_and_the_problem(
+    value: Any, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        check_array("x", value, **kwargs)
+
+
+def test_check_array_lets_non_finite_values_through_when_asked() -> None:
+    assert np.isinf(check_array("x", [np.inf], finite=False)).all()
+
+
+def test_check_finite_tensor() -> None:
+    tensor = torch.ones(3)
+    assert check_finite_tensor("q_values", tensor) is tensor
+    with pytest.raises(ValueError, match=r"^q_values must be finite, got 1 NaN"):
+        check_finite_tensor("q_values", torch.tensor([0.0, float("nan")]))
+    with pytest.raises(TypeError, match=r"^q_values must be a torch.Tensor, got list$"):
+        check_finite_tensor("q_values", [0.0])
 
 
 # ---------------------------------------------------------------- one home
