@@ -14,7 +14,11 @@ from typing import Protocol
 
 import numpy as np
 
-from companion.checks import check_float, check_int
+from companion.checks import check_array, check_callable, check_float, check_instance, check_int
+
+# The most true values a testbed holds (num_runs × num_arms, 80 MB of float64): far above the
+# book's 2000 × 10, and a limit that stops a typo from allocating gigabytes.
+MAX_TESTBED_VALUES = 10_000_000
 
 
 class BanditAgent(Protocol):
@@ -33,9 +37,25 @@ def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarr
     """Row-wise argmax of `values` (num_runs, num_arms), ties broken uniformly at random.
 
     `np.argmax` always picks the first of equal values, which would make a greedy
-    agent with all estimates at 0 pull arm 0 in every run.
+    agent with all estimates at 0 pull arm 0 in every run. ``+inf`` is a value (UCB gives
+    it to untried arms); NaN raises ValueError, since ``NaN == NaN`` is False and a row with
+    one would quietly pick arm 0. `rng` is anything with NumPy's ``random(size)``.
     """
-    is_max = values == values.max(axis=1, keepdims=True)  # (num_runs, num_arms)
+    values = np.asarray(values)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"values must be an array of real numbers, got dtype {values.dtype}")
+    if values.ndim != 2 or 0 in values.shape:
+        raise ValueError(f"values must have shape (num_runs, num_arms), got {values.shape}")
+    if not callable(getattr(rng, "random", None)):
+        raise TypeError(f"rng must be a NumPy Generator, got {type(rng).__name__}")
+    # (num_runs, 1); NaN anywhere in a row makes its maximum NaN.
+    best = values.max(axis=1, keepdims=True)
+    if np.isnan(best).any():
+        raise ValueError(
+            f"values (the action-value estimates) must not be NaN, got NaN in "
+            f"{int(np.isnan(best).sum())} of {len(values)} run(s)"
+        )
+    is_max = values == best  # (num_runs, num_arms)
     return np.argmax(is_max * rng.random(values.shape), axis=1)  # a random one of the maxima
 
 
@@ -50,8 +70,13 @@ class Testbed:
     def __init__(
         self, num_runs: int = 2000, num_arms: int = 10, mean_offset: float = 0.0, seed: int = 0
     ) -> None:
-        self.num_runs = check_int("num_runs", num_runs, 1)
-        self.num_arms = check_int("num_arms", num_arms, 2)
+        self.num_runs = check_int("num_runs", num_runs, 1, MAX_TESTBED_VALUES // 2)
+        self.num_arms = check_int("num_arms", num_arms, 2, MAX_TESTBED_VALUES)
+        if self.num_runs * self.num_arms > MAX_TESTBED_VALUES:
+            raise ValueError(
+                f"num_runs × num_arms must be at most {MAX_TESTBED_VALUES}, "
+                f"got {self.num_runs} × {self.num_arms}"
+            )
         self.mean_offset = check_float("mean_offset", mean_offset)
         self.seed = check_int("seed", seed, 0)
         self._rng = np.random.default_rng([self.seed, 0])  # true values, then the reward noise
@@ -59,9 +84,17 @@ class Testbed:
         self.optimal_actions = np.argmax(self.q_star, axis=1)  # (num_runs,)
 
     def pull(self, actions: np.ndarray) -> np.ndarray:
-        """One reward per run for the given actions, shape (num_runs,): R ~ N(q*(A), 1)."""
+        """One reward per run for the given actions, shape (num_runs,): R ~ N(q*(A), 1).
+
+        `actions` must be integers (TypeError otherwise: 1.0 or True is not an arm).
+        """
         actions = np.asarray(actions)
-        if actions.shape != (self.num_runs,) or not np.issubdtype(actions.dtype, np.integer):
+        if not np.issubdtype(actions.dtype, np.integer):
+            raise TypeError(
+                f"actions must be an integer array of shape ({self.num_runs},), "
+                f"got {actions.dtype} of shape {actions.shape}"
+            )
+        if actions.shape != (self.num_runs,):
             raise ValueError(
                 f"actions must be an integer array of shape ({self.num_runs},), "
                 f"got {actions.dtype} of shape {actions.shape}"
@@ -94,17 +127,35 @@ class BanditResult:
     # (num_steps,): the fraction of runs that took an optimal action, in [0, 1].
     optimal_frac: np.ndarray
 
+    def __post_init__(self) -> None:
+        reward = check_array("average_reward", self.average_reward, ndim=1)
+        check_array("optimal_frac", self.optimal_frac, shape=reward.shape)
+
+    def _num_last(self, num_last: int) -> int:
+        """`num_last` checked against the steps there are: 0 would average every step
+        (``x[-0:]`` is all of x), a negative number all but the first few."""
+        return check_int("num_last", num_last, 1, len(self.average_reward))
+
     def final_reward(self, num_last: int = 100) -> float:
-        """The average reward over the last `num_last` steps (steps 901-1000 of a 1000-step run)."""
-        return float(self.average_reward[-num_last:].mean())
+        """The average reward over the last `num_last` steps (steps 901-1000 of a 1000-step run).
+
+        `num_last` is an integer in [1, num_steps].
+        """
+        return float(self.average_reward[-self._num_last(num_last) :].mean())
 
     def final_optimal_frac(self, num_last: int = 100) -> float:
-        """The fraction of optimal actions over the last `num_last` steps."""
-        return float(self.optimal_frac[-num_last:].mean())
+        """The fraction of optimal actions over the last `num_last` steps, in [1, num_steps]."""
+        return float(self.optimal_frac[-self._num_last(num_last) :].mean())
 
 
 def run(testbed: Testbed, agent: BanditAgent, num_steps: int = 1000) -> BanditResult:
-    """Let `agent` play all runs of `testbed` for `num_steps` steps; return the per-step curves."""
+    """Let `agent` play all runs of `testbed` for `num_steps` steps; return the per-step curves.
+
+    `agent` needs ``select()`` and ``update(actions, rewards)`` (see `BanditAgent`).
+    """
+    check_instance("testbed", testbed, Testbed, "a Testbed")
+    for method in ("select", "update"):
+        check_callable(f"agent.{method}", getattr(agent, method, None))
     num_steps = check_int("num_steps", num_steps, 1)
     average_reward = np.empty(num_steps)
     optimal_frac = np.empty(num_steps)

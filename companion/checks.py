@@ -3,14 +3,16 @@
 One convention everywhere: a value of the wrong type raises `TypeError`, a value of the
 right type outside its range raises `ValueError`, and both messages name the argument
 and what is allowed (``seed must be an integer in [0, 4294967295], got 1.5``). Each
-check returns the value as a plain Python number, so NumPy scalars pass through as
+number check returns the value as a plain Python number, so NumPy scalars pass through as
 `int` or `float`. Booleans are refused where a number is expected: ``True`` as a
-count or a step size is a mistake, not a 1.
+count or a step size is a mistake, not a 1. `check_int` and `check_float` take a fast path
+for plain ints and floats: a replay buffer checks every transition it stores.
 """
 
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Collection
 from numbers import Integral, Real
 from typing import Any
@@ -21,12 +23,15 @@ import torch
 __all__ = [
     "check_array",
     "check_bool",
+    "check_callable",
     "check_choice",
     "check_finite_tensor",
     "check_float",
+    "check_instance",
     "check_int",
     "check_positive",
     "check_probability",
+    "check_shape",
 ]
 
 
@@ -58,12 +63,14 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
     Python and NumPy integers are accepted; bools, floats (even 3.0) and strings raise
     TypeError; an integer outside the range raises ValueError.
     """
-    allowed = f"an integer{_int_range(low, high)}"
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
-    value = int(value)
+    # A plain int skips the abstract-class test: checks run in hot loops (a replay buffer's add).
+    if type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            allowed = f"an integer{_int_range(low, high)}"
+            raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+        value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be {allowed}, got {value}")
+        raise ValueError(f"{name} must be an integer{_int_range(low, high)}, got {value}")
     return value
 
 
@@ -82,17 +89,21 @@ def check_float(
     floats are accepted; bools and non-numbers raise TypeError; NaN, ±inf and values
     outside the range raise ValueError.
     """
-    allowed = f"a finite number{_float_range(low, high, low_open, high_open)}"
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
-    try:
-        value = float(value)
-    except OverflowError:
-        # An integer beyond float's range (say 10**400) is not a finite float.
-        raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
+    # A plain float skips the abstract-class test: checks run in hot loops (a replay buffer's add).
+    if type(value) is not float:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            allowed = f"a finite number{_float_range(low, high, low_open, high_open)}"
+            raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+        try:
+            value = float(value)
+        except OverflowError:
+            # An integer beyond float's range (say 10**400) is not a finite float.
+            allowed = f"a finite number{_float_range(low, high, low_open, high_open)}"
+            raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
     if not math.isfinite(value) or below or above:
+        allowed = f"a finite number{_float_range(low, high, low_open, high_open)}"
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return value
 
@@ -192,3 +203,41 @@ def check_finite_tensor(name: str, value: torch.Tensor) -> torch.Tensor:
         bad = int((~torch.isfinite(value)).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
     return value
+
+
+def _brief(value: Any) -> str:
+    """The type and a short repr of `value`, for a message (a model's repr can run to pages)."""
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+def check_instance(name: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """`value` if it is an instance of `kind`, else a TypeError saying it must be `what`
+    (``env must be a Gymnasium environment, got str 'CartPole-v1'``)."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {_brief(value)}")
+    return value
+
+
+def check_callable(name: str, value: Any) -> Any:
+    """`value` if it can be called (a policy, a loss on a grid, a function to explore), else
+    TypeError."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {_brief(value)}")
+    return value
+
+
+def check_shape(name: str, value: Any) -> tuple[int, ...]:
+    """`value` as a tuple of ints >= 1 (an array's shape: ``(4,)``, ``[8, 8]``, a torch.Size).
+
+    A string, a lone number or a non-integer length (``(4.7,)``, ``(True,)``) raises TypeError;
+    a length below 1 raises ValueError. ``()`` is the shape of a scalar.
+    """
+    allowed = "a tuple of integers >= 1"
+    if isinstance(value, str) or not isinstance(value, tuple | list | torch.Size):
+        raise TypeError(f"{name} must be {allowed} such as (4,), got {_brief(value)}")
+    for n in value:
+        if isinstance(n, bool) or not isinstance(n, Integral):
+            raise TypeError(f"{name} must be {allowed}, got {tuple(value)!r}")
+        if n < 1:
+            raise ValueError(f"{name} must be {allowed}, got {tuple(value)!r}")
+    return tuple(int(n) for n in value)

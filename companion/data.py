@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from companion.checks import check_choice, check_float, check_int, check_positive
+from companion.checks import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_positive,
+)
 
 AMES_FILE = "ames.csv.gz"
 HOUSE_FEATURES = (
@@ -44,8 +53,9 @@ class HousePrices:
     num_dropped_outliers: int  # rows dropped by the living-area limit
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
-        """(X - mean) / std with the training split's statistics; X has shape (n, num_features)."""
-        X = np.asarray(X, dtype=np.float64)
+        """(X - mean) / std with the training split's statistics; X has shape (n, num_features)
+        of finite real numbers (NaN would come out as NaN, unnoticed)."""
+        X = check_array("X", X, min_size=0)
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
             raise ValueError(
                 f"X must have shape (n, {len(self.feature_names)}) for features "
@@ -87,10 +97,13 @@ def load_house_prices(
         "test_fraction", test_fraction, 0.0, 1.0, low_open=True, high_open=True
     )
     seed = check_int("seed", seed, 0)
+    log_target = check_bool("log_target", log_target)
     if isinstance(features, str):
         raise TypeError(
             f"features must be a sequence of column names, not a single string ({features!r})"
         )
+    check_instance("features", features, tuple | list, "a tuple or list of column names")
+    check_instance("target", target, str, "a column name (a string)")
     features = tuple(features)
     if not all(isinstance(f, str) for f in features):
         raise TypeError(f"features must be column names (strings), got {features}")
@@ -119,6 +132,11 @@ def load_house_prices(
     num_outliers = 0
     if max_living_area is not None:
         keep = table["area"] <= max_living_area
+        if not keep.any():
+            raise ValueError(
+                f"max_living_area={max_living_area:g} drops every house: the smallest living "
+                f"area is {table['area'].min():g} square feet"
+            )
         num_outliers = int((~keep).sum())
         table = table[keep]
     columns = table[list(features) + [target]]
@@ -249,6 +267,11 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0, scaling: str = 
 
 # ---------------------------------------------------------------- 2-D mixtures of Gaussians
 
+# Limits far above the book's 50,000 points and 25 modes that stop a typo from allocating
+# gigabytes: n points take 16 bytes each, and scoring them a distance to every mode.
+MAX_POINTS = 10_000_000
+MAX_MODES = 10_000
+
 
 def _sample_mixture(
     n: int, centers: np.ndarray, std: float, seed: int
@@ -257,7 +280,7 @@ def _sample_mixture(
 
     Returns the points (n, 2) and the centres.
     """
-    n = check_int("n", n, 1)
+    n = check_int("n", n, 1, MAX_POINTS)
     seed = check_int("seed", seed, 0)
     std = check_positive("std", std)
     rng = np.random.default_rng(seed)
@@ -277,7 +300,7 @@ def sample_ring(
     k = 0, …, num_modes − 1: `linspace(0, 2π, num_modes)` would put the last centre
     on top of the first.
     """
-    num_modes = check_int("num_modes", num_modes, 1)
+    num_modes = check_int("num_modes", num_modes, 1, MAX_MODES)
     angles = 2 * np.pi * np.arange(num_modes) / num_modes  # (num_modes,)
     radius = check_positive("radius", radius)
     centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (num_modes, 2)
@@ -293,7 +316,7 @@ def sample_grid(
     With the defaults the centres are {-4, -2, 0, 2, 4}² with std 0.05, the 2-D grid of
     the VEEGAN and PacGAN papers (Srivastava et al. 2017; Lin et al. 2018).
     """
-    side = check_int("side", side, 1)
+    side = check_int("side", side, 1, math.isqrt(MAX_MODES))
     ticks = (np.arange(side) - (side - 1) / 2) * check_positive("spacing", spacing)  # (side,)
     centers = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)  # (side², 2)
     return _sample_mixture(n, centers, std, seed)

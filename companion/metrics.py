@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.checks import check_int, check_positive
+from companion.checks import check_array, check_int, check_positive
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,18 @@ class ModeCoverage:
 
 
 def _as_points(name: str, values: np.ndarray) -> np.ndarray:
-    """`values` as a float64 array (n, d) of n ≥ 1 finite rows, or a ValueError naming `name`."""
-    points = np.asarray(values, dtype=np.float64)
-    if points.ndim != 2:
-        raise ValueError(f"{name} must have shape (n, d), got shape {points.shape}")
-    if len(points) == 0:
-        raise ValueError(f"{name} is empty: it needs at least one row")
+    """`values` as a float64 array (n, d) of n ≥ 1 finite rows of d ≥ 1 real numbers.
+
+    Anything else raises an error naming `name`: TypeError for non-real data (complex,
+    boolean, strings), ValueError for another shape, no rows, rows of zero numbers (every
+    point would sit on every centre) or NaN/inf.
+    """
+    points = check_array(name, values, min_size=0, finite=False)
+    if points.ndim != 2 or 0 in points.shape:
+        raise ValueError(
+            f"{name} must have shape (n, d) with n >= 1 points of d >= 1 numbers, "
+            f"got shape {points.shape}"
+        )
     if not np.all(np.isfinite(points)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return points

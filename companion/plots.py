@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import Animation
 from matplotlib.axes import Axes
+
+from companion.checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+)
 
 STYLE = {
     "figure.figsize": (7.0, 4.0),
@@ -45,6 +54,28 @@ def _new_axes(ax: Axes | None) -> Axes:
     return ax
 
 
+def _check_labels(ax: Any, xlabel: Any, ylabel: Any, title: Any) -> None:
+    """The arguments every plot takes: an Axes or None, two axis labels, a title or None."""
+    if ax is not None:
+        check_instance("ax", ax, Axes, "a matplotlib Axes or None")
+    check_instance("xlabel", xlabel, str, "a string")
+    check_instance("ylabel", ylabel, str, "a string")
+    if title is not None:
+        check_instance("title", title, str, "a string or None")
+
+
+def _as_values(what: str, values: Any) -> np.ndarray:
+    """`values` as a float array; None becomes NaN (a gap), as NumPy converts it. Complex
+    numbers and non-numbers raise TypeError naming `what`."""
+    try:
+        if np.iscomplexobj(values):
+            raise TypeError("got complex values")
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        # Ragged lists, strings, complex numbers (NumPy would drop their imaginary part).
+        raise TypeError(f"{what} must be real numbers: {error}") from None
+
+
 def plot_curves(
     curves: Mapping[str, Curve],
     *,
@@ -59,22 +90,26 @@ def plot_curves(
     Curves may differ in length (a run that diverged and stopped early is shorter).
     With `log_y`, every value must be > 0: a log axis would silently drop a value <= 0,
     so one raises ValueError naming its curve (NaN stays a gap). Returns and rewards,
-    often negative, belong on the default linear axis.
+    often negative, belong on the default linear axis. `log_y` must be a bool (``"no"`` is
+    truthy), labels strings.
     """
+    check_instance("curves", curves, Mapping, "a mapping (dict) of label -> values")
+    log_y = check_bool("log_y", log_y)
+    _check_labels(ax, xlabel, ylabel, title)
     if not curves:
         raise ValueError("curves must contain at least one label -> values entry")
     lines = []
     for label, curve in curves.items():
         is_pair = isinstance(curve, tuple) and len(curve) == 2
         if is_pair and all(np.ndim(c) == 1 for c in curve):
-            x, y = (np.asarray(c, dtype=float) for c in curve)
+            x, y = (_as_values(f"curve {label!r}", c) for c in curve)
             if x.shape != y.shape:
                 raise ValueError(
                     f"curve {label!r}: x has shape {x.shape} but y has shape {y.shape}"
                 )
         else:
             # y values alone (possibly a tuple of numbers).
-            y = np.asarray(curve, dtype=float)
+            y = _as_values(f"curve {label!r}", curve)
             if y.ndim != 1:
                 raise ValueError(
                     f"curve {label!r} must be 1-D y values or an (x, y) pair, got shape {y.shape}"
@@ -132,22 +167,45 @@ def plot_loss_contour(
     """Contours of a loss over two parameters, with optimisation paths drawn on top.
 
     `loss_on_grid(A, B)` takes two arrays of the same shape (a meshgrid) and returns
-    the loss at each point; each path is an array of shape (num_steps + 1, 2).
-    Levels are spaced more densely near the minimum, where paths end.
+    the loss at each point, all finite; each path is an array of shape (num_steps + 1, 2).
+    Levels are spaced more densely near the minimum, where paths end. `grid_size` is at most
+    2000 (4 million evaluations).
     """
+    check_callable("loss_on_grid", loss_on_grid)
+    for name, pair in (("xlim", xlim), ("ylim", ylim)):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise TypeError(f"{name} must be a (low, high) pair of numbers, got {pair!r}")
+        for bound in pair:
+            check_float(name, bound)
     if not (xlim[0] < xlim[1] and ylim[0] < ylim[1]):
         raise ValueError(
             f"xlim and ylim must be increasing (low, high) pairs, got {xlim} and {ylim}"
         )
+    if paths is not None:
+        check_instance("paths", paths, Mapping, "a mapping (dict) of label -> path, or None")
+    if optimum is not None:
+        if not (isinstance(optimum, tuple | list) and len(optimum) == 2):
+            raise TypeError(f"optimum must be a pair of numbers or None, got {optimum!r}")
+        for coordinate in optimum:
+            check_float("optimum", coordinate)
+    num_levels = check_int("num_levels", num_levels, 1, 1000)
+    grid_size = check_int("grid_size", grid_size, 2, 2000)
+    _check_labels(ax, xlabel, ylabel, title)
     ax = _new_axes(ax)
     a, b = np.meshgrid(np.linspace(*xlim, grid_size), np.linspace(*ylim, grid_size))  # (G, G) each
-    z = np.asarray(loss_on_grid(a, b), dtype=float)
+    z = _as_values("loss_on_grid's result", loss_on_grid(a, b))
     if z.shape != a.shape:
         raise ValueError(f"loss_on_grid must return an array of shape {a.shape}, got {z.shape}")
+    if not np.isfinite(z).all():
+        # The levels are quantiles of z: one NaN makes them all NaN.
+        raise ValueError(
+            f"loss_on_grid must return finite values, got {int((~np.isfinite(z)).sum())} NaN or "
+            "infinite value(s); narrow xlim and ylim"
+        )
     levels = np.unique(np.quantile(z, np.linspace(0.0, 1.0, num_levels + 1)[1:] ** 2))
     ax.contour(a, b, z, levels=levels, cmap="viridis", linewidths=0.8)
     for label, path in (paths or {}).items():
-        path = np.asarray(path, dtype=float)
+        path = _as_values(f"path {label!r}", path)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path {label!r} must have shape (num_steps + 1, 2), got {path.shape}")
         (line,) = ax.plot(
@@ -190,7 +248,10 @@ def animation_html(animation: Animation, default_mode: str = "loop") -> str:
     Needs no ffmpeg, unlike ``to_html5_video``. matplotlib's player links its icon font
     from a CDN, which an offline page cannot load: the link is dropped and each icon
     replaced by a Unicode symbol. Show the result with ``IPython.display.HTML``.
+    `default_mode` is what the player does at the end: "loop", "once" or "reflect".
     """
+    check_instance("animation", animation, Animation, "a matplotlib Animation")
+    default_mode = check_choice("default_mode", default_mode, ("loop", "once", "reflect"))
     html = animation.to_jshtml(default_mode=default_mode)
     html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", html)
     for icon, symbol in _PLAYER_ICONS.items():

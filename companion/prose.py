@@ -26,9 +26,14 @@ def glue(name: str, value: Any) -> Any:
 
     NumPy and torch scalars become plain Python numbers first, so that a format
     spec such as ``:.3f`` works in the prose. Where myst-nb is not installed
-    (Colab), nothing is recorded; the notebook still runs.
+    (Colab), nothing is recorded; the notebook still runs. `name` is an identifier-like
+    string (TypeError for a non-string, ValueError for another string).
     """
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str):
+        raise TypeError(
+            f"name must be an identifier-like string, got {type(name).__name__} {name!r}"
+        )
+    if not _NAME.fullmatch(name):
         raise ValueError(f"name must be an identifier-like string, got {name!r}")
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
@@ -85,10 +90,17 @@ def stored_values(
     for argument, value in (("chapter", chapter), ("name", name)):
         if not isinstance(value, str) or not value:
             raise TypeError(f"{argument} must be a non-empty string, got {value!r}")
+    if not isinstance(path, str | Path):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     if not path.exists():
         return {}
-    results = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"path {str(path)!r} is not a readable JSON file: {error}") from None
+    if not isinstance(results, dict):
+        raise ValueError(f"path {str(path)!r} holds {type(results).__name__}, not seed results")
     # the sections in stored order: the seed runner writes the CPU's first
     for section in results.values():
         runs = section.get("chapters", {}).get(chapter, {}).get("runs", {})

@@ -4,9 +4,10 @@
 picks the device once (CUDA, then MPS, then the CPU, overridable with ``BOOK_DEVICE``);
 `tensorflow` imports TensorFlow without its start-up noise. The names of device kinds
 ("cuda", "mps", "cpu") appear in this module only: other modules ask it questions
-(`is_cpu`, `supports_fused_adam`, `generator_device`) so that no code hard-codes a device.
-This module imports nothing else of `companion`; `companion.setup` composes it with the
-plot style and the offline guard.
+(`is_cpu`, `supports_fused_adam`, `generator_device`) so that no code hard-codes a device;
+every function that takes a device refuses a name that is not one of the book's devices.
+This module imports nothing else of `companion` but the argument checks; `companion.setup`
+composes it with the plot style and the offline guard.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from companion.checks import check_instance, check_int
+
 DEVICE_ENV_VAR = "BOOK_DEVICE"
 VALID_DEVICES = ("cpu", "cuda", "cuda:N", "mps")
+_DEVICE_NAME = re.compile(r"cpu|mps|cuda(:\d+)?")
+# Where MPS has no kernels (no 64-bit floating point): tensors of these dtypes stay on the CPU.
+_NOT_ON_MPS = (torch.float64, torch.complex128)
 # NumPy's legacy seeding (np.random.seed) accepts [0, 2**32 - 1].
 MAX_SEED = 2**32 - 1
 
@@ -51,8 +57,14 @@ class Runtime:
     num_threads: int
 
     def device_for(self, dtype: torch.dtype) -> torch.device:
-        """The device for tensors of `dtype`: MPS has no float64, so float64 stays on the CPU."""
-        if self.device.type == "mps" and dtype == torch.float64:
+        """The device for tensors of `dtype` (a torch.dtype such as ``torch.float64``).
+
+        MPS has no float64 (nor complex128), so those stay on the CPU. A dtype name such as
+        ``"float64"`` or a NumPy dtype raises TypeError: compared with a torch dtype it would
+        never match, and float64 would silently go to MPS.
+        """
+        check_instance("dtype", dtype, torch.dtype, "a torch.dtype such as torch.float64")
+        if self.device.type == "mps" and dtype in _NOT_ON_MPS:
             return torch.device("cpu")
         return self.device
 
@@ -71,8 +83,8 @@ class Runtime:
 def describe(seed: int, device: torch.device) -> Runtime:
     """The `Runtime` for `seed` and `device` on this machine: library versions and CPU threads."""
     return Runtime(
-        seed=seed,
-        device=device,
+        seed=check_int("seed", seed, 0, MAX_SEED),
+        device=check_instance("device", device, torch.device, "a torch.device"),
         torch_version=torch.__version__,
         tensorflow_version=_installed_version("tensorflow"),
         num_threads=torch.get_num_threads(),
@@ -82,9 +94,10 @@ def describe(seed: int, device: torch.device) -> Runtime:
 def seed_everything(seed: int) -> None:
     """Seed Python's `random`, NumPy's global generator, torch (CPU and every CUDA device) and
     TensorFlow (now if it is imported, else on the first `tensorflow()` call), and make cuDNN
-    deterministic. `seed` must be an int in [0, MAX_SEED]; `companion.setup` checks it.
+    deterministic. `seed` is an int in [0, MAX_SEED], the range NumPy's seeding accepts.
     """
     global _current_seed
+    seed = check_int("seed", seed, 0, MAX_SEED)
     random.seed(seed)
     np.random.seed(seed)
     # Also seeds every CUDA device.
@@ -101,54 +114,74 @@ def seed_everything(seed: int) -> None:
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
     """`device` if given, else the one ``$BOOK_DEVICE`` names, else the best this machine has."""
+    if device is not None:
+        return resolve_device(device)
+    from_env = os.environ.get(DEVICE_ENV_VAR) or None
+    if from_env is None:
+        return resolve_device(None)
+    return resolve_device(_as_device(from_env, f"${DEVICE_ENV_VAR}"))
+
+
+def _as_device(device: Any, name: str = "device") -> torch.device:
+    """`device` as a torch.device: a torch.device as it is, or a name (cpu, cuda, cuda:N, mps;
+    any case and spacing). Anything else raises TypeError, another name ValueError, both naming
+    `name`, before torch sees it (torch's own message for ``"tpu"`` lists two dozen kinds)."""
     if isinstance(device, torch.device):
-        device = str(device)
-    return resolve_device(
-        device if device is not None else (os.environ.get(DEVICE_ENV_VAR) or None)
-    )
+        return device
+    names = ", ".join(VALID_DEVICES)
+    if not isinstance(device, str):
+        raise TypeError(
+            f"{name} must be a torch.device or one of {names}, got {type(device).__name__} "
+            f"{device!r}"
+        )
+    if not _DEVICE_NAME.fullmatch(device.strip().lower()):
+        raise ValueError(f"{name} must be one of {names}, got {device!r}")
+    return torch.device(device.strip().lower())
 
 
-def resolve_device(name: str | None = None) -> torch.device:
-    """The torch device called `name` (cpu, cuda, cuda:N, mps), or the best available for None."""
+def resolve_device(name: str | torch.device | None = None) -> torch.device:
+    """The device called `name` (cpu, cuda, cuda:N, mps, or such a torch.device), or the best
+    available for None.
+
+    Every function of the book that puts tensors on a device asks this first: a name it does
+    not know raises ValueError (a non-name TypeError), a device this machine lacks
+    `DeviceUnavailableError`, each saying what is allowed.
+    """
     if name is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if not isinstance(name, str) or not re.fullmatch(r"cpu|mps|cuda(:\d+)?", name.strip().lower()):
-        raise ValueError(
-            f"device (argument or ${DEVICE_ENV_VAR}) must be one of "
-            f"{', '.join(VALID_DEVICES)}, got {name!r}"
-        )
-    name = name.strip().lower()
-    if name.startswith("cuda"):
+    device = _as_device(name)
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be one of {', '.join(VALID_DEVICES)}, got {device!r}")
+    if device.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceUnavailableError(
-                f"device {name!r} was requested but torch.cuda.is_available() is False on this "
-                f"machine (torch {torch.__version__}); use 'cpu' or unset ${DEVICE_ENV_VAR}"
+                f"device {str(device)!r} was requested but torch.cuda.is_available() is False on "
+                f"this machine (torch {torch.__version__}); use 'cpu' or unset ${DEVICE_ENV_VAR}"
             )
-        index = int(name.split(":")[1]) if ":" in name else 0
-        if index >= torch.cuda.device_count():
+        if (device.index or 0) >= torch.cuda.device_count():
             raise DeviceUnavailableError(
-                f"device {name!r} was requested but this machine has "
+                f"device {str(device)!r} was requested but this machine has "
                 f"{torch.cuda.device_count()} CUDA device(s)"
             )
-    if name == "mps" and not _mps_available():
+    if device.type == "mps" and not _mps_available():
         raise DeviceUnavailableError(
             "device 'mps' was requested but torch.backends.mps.is_available() is False"
         )
-    return torch.device(name)
+    return device
 
 
 def is_cpu(device: torch.device | str) -> bool:
     """Whether `device` is the CPU (where mixed precision and synchronisation do not apply)."""
-    return torch.device(device).type == "cpu"
+    return _as_device(device).type == "cpu"
 
 
 def supports_fused_adam(device: torch.device | str) -> bool:
     """Whether `torch.optim.Adam(..., fused=True)` runs on `device` (one kernel per step)."""
-    return torch.device(device).type in ("cpu", "cuda")
+    return _as_device(device).type in ("cpu", "cuda")
 
 
 def generator_device(device: torch.device | str) -> torch.device:
@@ -157,7 +190,7 @@ def generator_device(device: torch.device | str) -> torch.device:
     On CUDA, the device itself (sampling needs no copy from the host); anywhere else the
     CPU, which every torch build supports, and the indices are moved afterwards.
     """
-    device = torch.device(device)
+    device = _as_device(device)
     return device if device.type == "cuda" else torch.device("cpu")
 
 
@@ -167,7 +200,7 @@ def synchronize(device: torch.device | str) -> None:
     Timing an accelerator without it measures how fast work is queued, not done.
     """
     if not is_cpu(device):
-        torch.accelerator.synchronize(torch.device(device))
+        torch.accelerator.synchronize(_as_device(device))
 
 
 def _mps_available() -> bool:

@@ -17,16 +17,32 @@ import matplotlib.pyplot as plt
 from IPython.display import DisplayHandle, display
 from matplotlib.figure import Figure
 
-from companion.checks import check_choice, check_float, check_int
+from companion.checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+)
 
 
-def _check_range(default: Any, low: Any, high: Any, check: Callable[..., Any]) -> None:
+def _check_range(
+    default: Any, low: Any, high: Any, description: Any, check: Callable[..., Any]
+) -> None:
     """A control's declaration: `check` (check_float or check_int) each number, then low < high
-    and low <= default <= high."""
+    and low <= default <= high; the description is a string."""
     low, high = check("low", low), check("high", high)
     if not low < high:
         raise ValueError(f"a control needs low < high, got low={low!r}, high={high!r}")
     check("default", default, low, high)
+    check_instance("description", description, str, "a string")
+
+
+def _label(description: str, name: Any) -> str:
+    """A widget's label: its description, else the name of the argument it sets."""
+    check_instance("name", name, str, "the name of the argument the control sets (a string)")
+    return description or name
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,8 @@ class FloatControl:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_range(self.default, self.low, self.high, check_float)
+        _check_range(self.default, self.low, self.high, self.description, check_float)
+        check_bool("log", self.log)
         if self.log and self.low <= 0:
             raise ValueError(f"a log-scale control needs low > 0, got low={self.low!r}")
 
@@ -50,7 +67,7 @@ class FloatControl:
 
     def widget(self, name: str) -> widgets.Widget:
         style = {"description_width": "initial"}
-        label = self.description or name
+        label = _label(self.description, name)
         if self.log:
             lo, hi = math.log10(self.low), math.log10(self.high)
             return widgets.FloatLogSlider(
@@ -78,7 +95,7 @@ class FloatControl:
 
 @dataclass(frozen=True)
 class IntControl:
-    """An integer in [low, high]."""
+    """An integer in [low, high], moved in steps of `step` (at most high - low)."""
 
     default: int
     low: int
@@ -87,8 +104,8 @@ class IntControl:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_range(self.default, self.low, self.high, check_int)
-        check_int("step", self.step, 1)
+        _check_range(self.default, self.low, self.high, self.description, check_int)
+        check_int("step", self.step, 1, self.high - self.low)
 
     def coerce(self, name: str, value: Any) -> int:
         """`value` as an int clamped to [low, high]; anything but an integer raises TypeError."""
@@ -100,7 +117,7 @@ class IntControl:
             min=self.low,
             max=self.high,
             step=self.step,
-            description=self.description or name,
+            description=_label(self.description, name),
             continuous_update=False,
             style={"description_width": "initial"},
         )
@@ -119,8 +136,14 @@ class ChoiceControl:
             raise TypeError(
                 f"options must be a sequence of strings, not a single string ({self.options!r})"
             )
+        check_instance("options", self.options, tuple | list, "a tuple of strings")
+        if not all(isinstance(option, str) for option in self.options):
+            raise TypeError(f"options must be strings, got {self.options!r}")
         if len(self.options) == 0:
             raise ValueError("a choice control needs at least one option")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError(f"options must differ from each other, got {self.options!r}")
+        check_instance("description", self.description, str, "a string")
         if self.default is not None:
             check_choice("default", self.default, self.options)
         if self.default is None:
@@ -134,7 +157,7 @@ class ChoiceControl:
         return widgets.Dropdown(
             options=list(self.options),
             value=self.default,
-            description=self.description or name,
+            description=_label(self.description, name),
             style={"description_width": "initial"},
         )
 
@@ -143,11 +166,28 @@ Control = FloatControl | IntControl | ChoiceControl
 
 
 class Explorer:
-    """The panel `explore` shows: its controls, the latest figure and a status line."""
+    """The panel `explore` shows: its controls, the latest figure and a status line.
+
+    `fn` is called with one keyword argument per control; `controls` maps those names to
+    FloatControl, IntControl or ChoiceControl; `run_button` (a bool) waits for a click.
+    """
 
     def __init__(
         self, fn: Callable[..., Figure], controls: dict[str, Control], run_button: bool
     ) -> None:
+        check_callable("fn", fn)
+        check_instance("controls", controls, dict, "a dict of name -> control")
+        if not controls:
+            raise ValueError(
+                "explore needs at least one control, e.g. alpha=FloatControl(0.5, 0.0, 1.0)"
+            )
+        for name, control in controls.items():
+            if not isinstance(control, (FloatControl, IntControl, ChoiceControl)):
+                raise TypeError(
+                    f"control {name!r} must be a FloatControl, IntControl or ChoiceControl, "
+                    f"got {type(control).__name__}"
+                )
+        run_button = check_bool("run_button", run_button)
         self.fn = fn
         self.controls = controls
         self.values: dict[str, Any] = {name: c.default for name, c in controls.items()}
@@ -224,20 +264,9 @@ def explore(
     """Show a panel of `controls` that re-runs ``fn(**values)`` and redraws the Figure it returns.
 
     `fn` runs once at once with the defaults. Use ``run_button=True`` for functions
-    that take more than a second: changes then wait for a click on Run.
+    that take more than a second: changes then wait for a click on Run. `Explorer` checks
+    the arguments.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    if not controls:
-        raise ValueError(
-            "explore needs at least one control, e.g. alpha=FloatControl(0.5, 0.0, 1.0)"
-        )
-    for name, control in controls.items():
-        if not isinstance(control, (FloatControl, IntControl, ChoiceControl)):
-            raise TypeError(
-                f"control {name!r} must be a FloatControl, IntControl or ChoiceControl, "
-                f"got {type(control).__name__}"
-            )
     explorer = Explorer(fn, dict(controls), run_button)
     display(explorer.box)
     explorer.run()

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML_DIR = ROOT / "_build" / "html"
@@ -21,6 +22,13 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 # however pytest is started.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+# The bad-input suites (tests/test_bad_input_*.py): the same examples on every run (derandomize,
+# so a failure reproduces and CI never flakes on a new draw), no example database written into the
+# checkout, and a second per example, the bound the suites promise for a clear error.
+settings.register_profile("book", derandomize=True, database=None, deadline=1000)
+settings.load_profile("book")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -96,8 +96,9 @@ def test_argmax_random_ties_is_uniform_over_ties_and_exact_otherwise() -> None:
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"num_arms": 1}, "num_arms must be an integer >= 2, got 1"),
-        ({"num_runs": 0}, "num_runs must be an integer >= 1, got 0"),
+        ({"num_arms": 1}, r"num_arms must be an integer in \[2, 10000000\], got 1"),
+        ({"num_runs": 0}, r"num_runs must be an integer in \[1, 5000000\], got 0"),
+        ({"num_runs": 10_000, "num_arms": 10_000}, r"num_runs × num_arms must be at most 10000000"),
         ({"mean_offset": float("nan")}, "mean_offset must be a finite number, got nan"),
         ({"seed": -1}, "seed must be an integer >= 0, got -1"),
     ],
@@ -110,8 +111,8 @@ def test_testbed_arguments_out_of_range_are_value_errors(kwargs: dict, message: 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"num_arms": 2.5}, "num_arms must be an integer >= 2, got float 2.5"),
-        ({"num_runs": True}, "num_runs must be an integer >= 1, got bool"),
+        ({"num_arms": 2.5}, r"num_arms must be an integer in \[2, 10000000\], got float 2.5"),
+        ({"num_runs": True}, r"num_runs must be an integer in \[1, 5000000\], got bool"),
         ({"mean_offset": "1"}, "mean_offset must be a finite number, got str"),
         ({"seed": 1.5}, "seed must be an integer >= 0, got float 1.5"),
     ],
@@ -127,7 +128,9 @@ def test_bad_actions_and_num_steps_are_refused() -> None:
         testbed.pull(np.array([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"shape \(4,\)"):
         testbed.pull(np.array([0, 1]))
-    with pytest.raises(ValueError, match="integer array"):
+    with pytest.raises(TypeError, match="integer array"):
         testbed.pull(np.array([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(TypeError, match="integer array"):
+        testbed.pull(np.array([True, False, True, False]))
     with pytest.raises(ValueError, match="num_steps must be an integer >= 1"):
         run(testbed, EpsilonGreedy(testbed, 0.1), num_steps=0)

@@ -22,12 +22,15 @@ from companion import checks
 from companion.checks import (
     check_array,
     check_bool,
+    check_callable,
     check_choice,
     check_finite_tensor,
     check_float,
+    check_instance,
     check_int,
     check_positive,
     check_probability,
+    check_shape,
 )
 
 # ---------------------------------------------------------------- check_int
@@ -315,3 +318,69 @@ def test_a_bad_seed_raises_the_same_error_everywhere(
     """Issue 15: seed=1.5 was a ValueError in make_env but a TypeError in setup."""
     with pytest.raises(error, match=r"^seed must be an integer"):
         _seeded_entry_points()[entry](seed)
+
+
+# ---------------------------------------------------------------- check_instance, check_callable
+
+
+def test_check_instance_returns_the_value_or_names_what_is_allowed() -> None:
+    assert check_instance("title", "t", str, "a string") == "t"
+    with pytest.raises(TypeError, match=r"^title must be a string, got int 5$"):
+        check_instance("title", 5, str, "a string")
+
+
+def test_check_instance_keeps_a_long_repr_short() -> None:
+    with pytest.raises(
+        TypeError, match=r"^env must be an env, got list \[0, 0, 0, 0, 0, 0, \.\.\.\]$"
+    ):
+        check_instance("env", [0] * 10_000, str, "an env")
+
+
+@pytest.mark.parametrize("value", [None, 3, "print"])
+def test_check_callable_refuses_what_cannot_be_called(value: Any) -> None:
+    assert check_callable("fn", print) is print
+    with pytest.raises(TypeError, match=r"^fn must be callable, got "):
+        check_callable("fn", value)
+
+
+# ---------------------------------------------------------------- check_shape
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ((4,), (4,)),
+        ([8, 8], (8, 8)),
+        (torch.Size([2, 3]), (2, 3)),
+        ((np.int64(4),), (4,)),
+        ((), ()),
+    ],
+)
+def test_check_shape_returns_a_tuple_of_ints(value: Any, expected: tuple[int, ...]) -> None:
+    result = check_shape("obs_shape", value)
+    assert result == expected and all(type(n) is int for n in result)
+
+
+@pytest.mark.parametrize("value", [(4.7,), "4", 4, (True,), None, [4, "a"], {4: 1}])
+def test_check_shape_refuses_what_is_not_a_shape_with_a_type_error(value: Any) -> None:
+    """Issue 18: ReplayBuffer(obs_shape=(4.7,)) and obs_shape='4' were accepted as (4,)."""
+    with pytest.raises(TypeError, match=r"^obs_shape must be a tuple of integers >= 1"):
+        check_shape("obs_shape", value)
+
+
+@pytest.mark.parametrize("value", [(0,), (-1,), (4, 0)])
+def test_check_shape_refuses_a_length_below_one(value: Any) -> None:
+    with pytest.raises(ValueError, match=r"^obs_shape must be a tuple of integers >= 1, got "):
+        check_shape("obs_shape", value)
+
+
+# ---------------------------------------------------------------- fast paths
+
+
+def test_the_fast_paths_check_like_the_slow_ones() -> None:
+    """Plain ints and floats skip the abstract-class test; their ranges are still checked."""
+    assert check_int("n", 3, 1, 5) == 3 and check_float("x", 0.5, 0.0, 1.0) == 0.5
+    with pytest.raises(ValueError, match=r"^n must be an integer in \[1, 5\], got 6$"):
+        check_int("n", 6, 1, 5)
+    with pytest.raises(ValueError, match=r"^x must be a finite number in \[0, 1\], got nan$"):
+        check_float("x", math.nan, 0.0, 1.0)

@@ -103,8 +103,10 @@ def test_short_corridor_dynamics_follow_sutton_and_barto() -> None:
 def test_short_corridor_rejects_bad_actions_and_steps_after_the_end() -> None:
     env = rl.ShortCorridor()
     env.reset()
-    with pytest.raises(ValueError, match="action must be 0"):
+    with pytest.raises(ValueError, match=r"^action must be an integer in \[0, 1\], got 2$"):
         env.step(2)
+    with pytest.raises(TypeError, match=r"^action must be an integer in \[0, 1\], got bool True$"):
+        env.step(True)
     for action in (1, 0, 1):
         env.step(action)
     with pytest.raises(RuntimeError, match="reset"):
@@ -305,7 +307,7 @@ def test_rollout_batch_keeps_log_probs_and_is_reproducible() -> None:
 
 
 def test_make_vec_env_rejects_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="num_envs must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"num_envs must be an integer in \[1, 1000000\], got 0"):
         rl.make_vec_env("CartPole-v1", num_envs=0, seed=0)
     with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         rl.make_vec_env("CartPole-v1", num_envs=2, seed=-1)

@@ -134,7 +134,9 @@ def test_setup_applies_the_shared_plot_style(capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.parametrize("name", ["gpu", "cuda:x", "", "cuda0", "tpu", 0])
 def test_unknown_device_name_lists_the_valid_names(name: object) -> None:
-    with pytest.raises(ValueError, match=r"device .*must be one of cpu, cuda, cuda:N, mps") as info:
+    # A name that is not a device is a ValueError; a non-name (0) a TypeError.
+    error = ValueError if isinstance(name, str) else TypeError
+    with pytest.raises(error, match=r"device .*one of cpu, cuda, cuda:N, mps") as info:
         companion.setup(seed=0, device=name)  # type: ignore[arg-type]
     assert repr(name) in str(info.value)
 
@@ -430,8 +432,9 @@ def test_the_import_finder_sees_companion_imports() -> None:
     assert "companion.plots" in _companion_imports(COMPANION / "training.py")
 
 
-def test_runtime_imports_nothing_else_of_companion() -> None:
-    assert _companion_imports(COMPANION / "runtime.py") == []
+def test_runtime_imports_nothing_else_of_companion_but_the_checks() -> None:
+    """The argument checks are the one home of every module's checks, runtime's included."""
+    assert _companion_imports(COMPANION / "runtime.py") == ["companion.checks"]
 
 
 def _device_literals(path: Path) -> list[tuple[int, str]]:

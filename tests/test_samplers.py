@@ -66,10 +66,10 @@ def test_ring_rejects_bad_input_naming_the_argument(kwargs: dict, name: str) -> 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n": 2.5}, "^n must be an integer >= 1, got float 2.5"),
+        ({"n": 2.5}, r"^n must be an integer in \[1, 10000000\], got float 2.5"),
         ({"seed": 1.5}, "^seed must be an integer >= 0, got float"),
         ({"std": "0.1"}, "^std must be a finite number > 0, got str"),
-        ({"num_modes": True}, "^num_modes must be an integer >= 1, got bool"),
+        ({"num_modes": True}, r"^num_modes must be an integer in \[1, 10000\], got bool"),
     ],
 )
 def test_ring_rejects_a_wrong_type_with_a_type_error(kwargs: dict, message: str) -> None:

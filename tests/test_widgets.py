@@ -79,7 +79,8 @@ def _panel(recorder: Recorder, **options: Any) -> Explorer:
         (lambda: FloatControl(0.5, -1.0, 1.0, log=True), r"log-scale control needs low > 0"),
         (lambda: IntControl(5, 10, 10), r"low < high"),
         (lambda: IntControl(11, 0, 10), r"^default must be an integer in \[0, 10\], got 11"),
-        (lambda: IntControl(5, 0, 10, step=0), r"^step must be an integer >= 1, got 0"),
+        (lambda: IntControl(5, 0, 10, step=0), r"^step must be an integer in \[1, 10\], got 0"),
+        (lambda: IntControl(5, 0, 10, step=11), r"^step must be an integer in \[1, 10\], got 11"),
         (lambda: ChoiceControl(()), r"at least one option"),
         (
             lambda: ChoiceControl(("sgd", "adam"), default="rmsprop"),
@@ -100,7 +101,7 @@ def test_bad_declarations_are_value_errors(make: Any, message: str) -> None:
         (lambda: FloatControl(True, 0, 1), r"^default must be a finite number .*True"),
         (lambda: IntControl(1.5, 0, 3), r"^default must be an integer .*1.5"),
         (lambda: IntControl(1, 0, 3.0), r"^high must be an integer, got float 3.0"),
-        (lambda: IntControl(1, 0, 3, step=1.0), r"^step must be an integer >= 1, got float"),
+        (lambda: IntControl(1, 0, 3, step=1.0), r"^step must be an integer in \[1, 3\], got float"),
         (lambda: ChoiceControl(("sgd", "adam"), default=1), r"^default must be one of"),
         (
             lambda: ChoiceControl("adam"),

@@ -17,7 +17,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from companion.checks import check_int, check_probability
+from companion.checks import (
+    check_callable,
+    check_choice,
+    check_instance,
+    check_int,
+    check_probability,
+)
 
 Rewards = TypeVar("Rewards", np.ndarray, torch.Tensor)
 PolicyFn = Callable[[np.ndarray], Any]
@@ -25,6 +31,14 @@ PolicyFn = Callable[[np.ndarray], Any]
 SHORT_CORRIDOR_ID = "ShortCorridor-v0"
 # Shown in the error for an unknown id: a few that ship with Gymnasium and need nothing else.
 _EXAMPLE_ENV_IDS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", SHORT_CORRIDOR_ID)
+# The most copies of an environment stepped together: far above the book's 5,000, and a limit
+# that stops a typo from allocating gigabytes of state.
+MAX_NUM_ENVS = 1_000_000
+
+
+def _checked_seed(seed: Any) -> int | None:
+    """`seed` for ``reset(seed=...)``: None (continue the random stream) or an integer >= 0."""
+    return None if seed is None else check_int("seed", seed, 0)
 
 
 # ---------------------------------------------------------------- the short corridor
@@ -56,13 +70,13 @@ class ShortCorridor(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=_checked_seed(seed))
         self.state = 0
         return self.state, {}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be 0 (left) or 1 (right), got {action!r}")
+        """One step; `action` is 0 (left) or 1 (right), a Python or NumPy integer (not a bool)."""
+        action = check_int("action", action, self.LEFT, self.RIGHT)
         if self.state == self.GOAL:
             raise RuntimeError("the episode has ended (the goal was reached); call reset() first")
         move = 1 if action == self.RIGHT else -1
@@ -90,7 +104,7 @@ class ShortCorridorVector(gym.vector.VectorEnv):
     }
 
     def __init__(self, num_envs: int = 1) -> None:
-        self.num_envs = check_int("num_envs", num_envs, 1)
+        self.num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         self.single_observation_space = gym.spaces.Discrete(3)
         self.single_action_space = gym.spaces.Discrete(2)
         self.observation_space = gym.vector.utils.batch_space(
@@ -103,7 +117,7 @@ class ShortCorridorVector(gym.vector.VectorEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
+        super().reset(seed=_checked_seed(seed))
         self.state = np.zeros(self.num_envs, dtype=np.int64)
         self.prev_done = np.zeros(self.num_envs, dtype=bool)
         return self.state.copy(), {}
@@ -112,6 +126,12 @@ class ShortCorridorVector(gym.vector.VectorEnv):
         self, action: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         action = np.asarray(action)
+        if not np.issubdtype(action.dtype, np.integer):
+            # Booleans and floats would pass the value test below (True == 1, 1.0 == 1).
+            raise TypeError(
+                f"action must be {self.num_envs} integers, each 0 (left) or 1 (right), "
+                f"got dtype {action.dtype}"
+            )
         if action.shape != (self.num_envs,) or not np.isin(action, (0, 1)).all():
             raise ValueError(
                 f"action must be {self.num_envs} values, each 0 (left) or 1 (right), got {action!r}"
@@ -148,12 +168,32 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
     ``env.action_space.sample()``, e.g. for ε-greedy exploration) has a generator of
     its own. Both are seeded here, so the first ``env.reset()`` the caller makes
     (without a seed) already follows from `seed`. ``"ShortCorridor-v0"`` is
-    `ShortCorridor`. ``kwargs`` go to `gymnasium.make` (e.g. ``render_mode="rgb_array"``).
+    `ShortCorridor`. ``kwargs`` go to `gymnasium.make` (e.g. ``render_mode="rgb_array"``);
+    ``max_episode_steps`` must be an integer >= 1 (Gymnasium reads -1 as "no time limit"), and
+    ``render_mode`` one the environment has (Gymnasium only warns about another).
     """
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
     seed = check_int("seed", seed, 0)
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error as error:  # a wrong name, namespace or version, or a malformed id
+        raise ValueError(
+            f"env_id {env_id!r} is not a registered Gymnasium environment ({error}); "
+            f"valid ids include {', '.join(_EXAMPLE_ENV_IDS)} (all: gymnasium.registry.keys())"
+        ) from None
+    if kwargs.get("max_episode_steps") is not None:
+        check_int("max_episode_steps", kwargs["max_episode_steps"], 1)
     if kwargs.get("render_mode") is not None:
+        creator = (
+            spec.entry_point
+            if callable(spec.entry_point)
+            else gym.envs.registration.load_env_creator(spec.entry_point)
+        )
+        render_modes = getattr(creator, "metadata", {}).get("render_modes") or []
+        if not render_modes:
+            raise ValueError(f"{env_id} cannot render: it has no render modes")
+        check_choice("render_mode", kwargs["render_mode"], render_modes)
         # Drawing frames needs no window and no sound: without these, SDL (under pygame) prints
         # errors about a missing display runtime and sound card on machines that have neither
         # (Colab).
@@ -161,11 +201,9 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         env = gym.make(env_id, **kwargs)
-    except gym.error.UnregisteredEnv as error:  # a wrong name, namespace or version
-        raise ValueError(
-            f"env_id {env_id!r} is not a registered Gymnasium environment ({error}); "
-            f"valid ids include {', '.join(_EXAMPLE_ENV_IDS)} (all: gymnasium.registry.keys())"
-        ) from None
+    except TypeError as error:
+        # A keyword the environment does not take; Gymnasium's message names it.
+        raise TypeError(f"make_env({env_id!r}, ...): {error}") from None
     env.reset(seed=seed)
     env.action_space.seed(seed)
     env.observation_space.seed(seed)
@@ -176,15 +214,29 @@ def make_env(env_id: str, seed: int, **kwargs: Any) -> gym.Env:
 
 
 def _check_rewards(rewards: Rewards, gamma: float) -> float:
+    """Refuse rewards that are not real numbers or not finite, and a discount outside [0, 1]."""
     if not isinstance(rewards, (np.ndarray, torch.Tensor)):
         raise TypeError(
             f"rewards must be a NumPy array or a torch tensor, got {type(rewards).__name__}"
         )
+    is_tensor = isinstance(rewards, torch.Tensor)
+    real = (
+        not (rewards.dtype.is_complex or rewards.dtype == torch.bool)
+        if is_tensor
+        else rewards.dtype.kind in "iuf"
+    )
+    if not real:
+        raise TypeError(f"rewards must be real numbers, got dtype {rewards.dtype}")
     if rewards.ndim == 0 or rewards.shape[-1] == 0:
         raise ValueError(
             "rewards must have at least one time step on its last axis, "
             f"got shape {tuple(rewards.shape)}"
         )
+    # One inf (or NaN) would make every return before it inf or NaN, and inf * 0 (the start of
+    # the backward pass) NaN.
+    finite = bool(torch.isfinite(rewards).all()) if is_tensor else bool(np.isfinite(rewards).all())
+    if not finite:
+        raise ValueError("rewards must be finite, got NaN or infinite value(s)")
     return check_probability("gamma", gamma)  # a discount lies in [0, 1], like a probability
 
 
@@ -199,6 +251,7 @@ def reward_to_go(rewards: Rewards, gamma: float = 1.0) -> Rewards:
     dtype and the device). Computed backwards with
     ``G_t = R_{t+1} + γ G_{t+1}``, which is exact and takes T vector operations.
     With ``gamma = 1`` this is the "reward-to-go" of the policy-gradient literature.
+    Rewards must be real and finite (TypeError for complex or boolean, ValueError for NaN/inf).
     """
     gamma = _check_rewards(rewards, gamma)
     if isinstance(rewards, torch.Tensor):
@@ -236,7 +289,7 @@ def make_vec_env(env_id: str, num_envs: int, seed: int) -> gym.vector.VectorEnv:
     environments), else Gymnasium's synchronous wrapper. Copy i is seeded with
     ``seed + i``; the action space with `seed`.
     """
-    num_envs = check_int("num_envs", num_envs, 1)
+    num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
     seed = check_int("seed", seed, 0)
     make_env(env_id, seed).close()  # the same checks and error for an unknown id as make_env
     mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point else "sync"
@@ -277,27 +330,41 @@ def rollout_batch(envs: gym.vector.VectorEnv, policy_fn: PolicyFn, max_steps: in
     ``policy_fn(observations)`` gets the (N, *obs_shape) batch and returns the N actions,
     or ``(actions, log_probs)`` with log_probs of shape (N,). The copies are stepped
     together until all have ended; a copy that has ended keeps being stepped (Gymnasium
-    resets it on its next step) but those steps are masked out and earn 0.
+    resets it on its next step) but those steps are masked out and earn 0. Actions outside
+    the environments' action space raise ValueError, boolean actions TypeError.
     """
+    check_instance("envs", envs, gym.vector.VectorEnv, "a Gymnasium vector environment")
+    check_callable("policy_fn", policy_fn)
     max_steps = check_int("max_steps", max_steps, 1)
     observation, _ = envs.reset()
     num_envs = envs.num_envs
     done = np.zeros(num_envs, dtype=bool)
     observations, actions, rewards, log_probs, mask = [], [], [], [], []
     for _ in range(max_steps):
-        output = policy_fn(observation)
-        action, log_prob = output if isinstance(output, tuple) else (output, None)
+        action, log_prob = _action_and_log_prob(policy_fn(observation))
         action = (
             action.detach().cpu().numpy()
             if isinstance(action, torch.Tensor)
             else np.asarray(action)
         )
+        if action.dtype == bool:
+            raise TypeError(f"policy_fn must return integer actions, got booleans {action!r}")
         observations.append(observation)
         actions.append(action)
         mask.append(~done)
         if log_prob is not None:
+            if not isinstance(log_prob, torch.Tensor) or log_prob.numel() != num_envs:
+                got = (
+                    f"shape {tuple(log_prob.shape)}"
+                    if isinstance(log_prob, torch.Tensor)
+                    else type(log_prob).__name__
+                )
+                raise ValueError(
+                    f"policy_fn must return {num_envs} log-probabilities (one per copy) as a "
+                    f"tensor, got {got}"
+                )
             log_probs.append(log_prob.reshape(num_envs))
-        observation, reward, terminated, truncated, _ = envs.step(action)
+        observation, reward, terminated, truncated, _ = _step(envs, action)
         rewards.append(np.where(done, 0.0, reward))
         done = done | terminated | truncated
         if done.all():
@@ -342,6 +409,58 @@ class Episode:
         return len(self.rewards)
 
 
+def _action_and_log_prob(output: Any) -> tuple[Any, Any]:
+    """A policy function's output as ``(action, log_prob or None)``."""
+    if not isinstance(output, tuple):
+        return output, None
+    if len(output) != 2:
+        raise ValueError(
+            "policy_fn must return an action or a pair (action, log_prob), "
+            f"got a tuple of {len(output)}"
+        )
+    return output
+
+
+def _space_words(space: gym.Space) -> str:
+    """What an action space allows, in words (`Discrete(2)`: an integer in [0, 1])."""
+    if isinstance(space, gym.spaces.Discrete):
+        return f"{space} (an integer in [{space.start}, {space.start + space.n - 1}])"
+    return str(space)
+
+
+def _in_space(space: gym.Space, action: Any) -> bool:
+    """Whether `action` is in `space` (`contains` itself fails on some, such as 10**30)."""
+    try:
+        return bool(space.contains(action))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _step(env: gym.Env | gym.vector.VectorEnv, action: Any) -> tuple[Any, ...]:
+    """``env.step(action)``, with an action outside the action space named in a ValueError.
+
+    Gymnasium's environments assert that an action is in their space, so a bad one gives a bare
+    AssertionError (or an OverflowError for 10**30); the check runs only when the step fails,
+    and costs a correct step nothing. A failure with an action in the space is the
+    environment's own and propagates. A bool passes their check (True is an int), so it is
+    refused first.
+    """
+    if isinstance(action, bool | np.bool_):
+        raise TypeError(
+            f"policy_fn must return an action in {_space_words(env.action_space)}, "
+            f"got bool {action!r}"
+        )
+    try:
+        return env.step(action)
+    except (AssertionError, OverflowError, TypeError, ValueError):
+        if _in_space(env.action_space, action):
+            raise
+        raise ValueError(
+            f"policy_fn returned the action {action!r}, which is not in the environment's "
+            f"action space {_space_words(env.action_space)}"
+        ) from None
+
+
 def _as_env_action(action: Any) -> Any:
     if isinstance(action, torch.Tensor):
         action = action.detach().cpu()
@@ -355,22 +474,24 @@ def rollout(env: gym.Env, policy_fn: PolicyFn, max_steps: int, seed: int | None 
     """Play one episode of `env` with `policy_fn`, for at most `max_steps` steps.
 
     ``policy_fn(observation)`` returns an action, or ``(action, log_prob)``; an action
-    may be a Python number, a NumPy value or a torch tensor. The environment is reset
+    may be a Python number, a NumPy value or a torch tensor; one outside the environment's
+    action space raises ValueError (a bool TypeError). The environment is reset
     with ``seed`` (None continues its random stream, which `make_env` seeded).
     """
+    check_instance("env", env, gym.Env, "a Gymnasium environment (see make_env)")
+    check_callable("policy_fn", policy_fn)
     max_steps = check_int("max_steps", max_steps, 1)
-    observation, _ = env.reset(seed=seed)
+    observation, _ = env.reset(seed=_checked_seed(seed))
     observations, actions, rewards, log_probs = [], [], [], []
     terminated = truncated = False
     for _ in range(max_steps):
-        output = policy_fn(observation)
-        action, log_prob = output if isinstance(output, tuple) else (output, None)
+        action, log_prob = _action_and_log_prob(policy_fn(observation))
         action = _as_env_action(action)
         observations.append(observation)
         actions.append(action)
         if log_prob is not None:
             log_probs.append(log_prob)
-        observation, reward, terminated, truncated, _ = env.step(action)
+        observation, reward, terminated, truncated, _ = _step(env, action)
         rewards.append(float(reward))
         if terminated or truncated:
             break
@@ -402,7 +523,10 @@ def evaluate(
     whether it is greedy or samples. ``max_steps`` defaults to the environment's own
     time limit (500 for CartPole-v1); std is the population standard deviation.
     """
+    check_callable("policy_fn", policy_fn)
     num_episodes = check_int("num_episodes", num_episodes, 1)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1)
     env = make_env(env_id, seed)
     if max_steps is None:
         max_steps = env.spec.max_episode_steps if env.spec and env.spec.max_episode_steps else None
