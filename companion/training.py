@@ -5,14 +5,24 @@ A chapter writes its training *step* (forward, loss, backward, step) by hand fir
 `fit` is the same loop, packaged, with what a real loop also needs: device moves,
 train/eval modes, per-epoch metrics, a progress bar, mixed precision where the
 device supports it, and a clear stop when the loss stops being a number.
+
+Every public function checks what it is given before it reaches torch (issue 18): a bad
+argument is a TypeError or ValueError naming it, a NaN loss or NaN weights a
+`TrainingDiverged` saying what went wrong where, and a damaged checkpoint a
+`CheckpointError` naming the file. The checks on each batch read only types and shapes,
+so they add no device synchronisation to a step; the weights are checked once per epoch.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import os
+import re
+import secrets
 import socket
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,15 +36,38 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from companion.checks import check_choice, check_float, check_int, check_positive
-from companion.runtime import is_cpu, synchronize
+from companion.checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite_tensor,
+    check_float,
+    check_instance,
+    check_int,
+    check_positive,
+)
+from companion.runtime import DeviceUnavailableError, is_cpu, resolve_device, synchronize
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite: the step was too large (or the data holds a NaN)."""
+    """The loss or the weights became NaN or infinite; the message says which, where, and why
+    (a too large step, NaN data, or a model that was NaN before training)."""
+
+
+class CheckpointError(ValueError):
+    """A file `load_checkpoint` cannot use: empty, truncated, damaged (its checksum does not
+    match), or not written by `save_checkpoint`. The message names the file."""
+
+
+def _number_list(
+    name: str, values: Any, low: float | None = None, high: float | None = None
+) -> list[float]:
+    """`values` (a list or tuple) as a list of finite floats in [low, high], each checked."""
+    check_instance(name, values, (list, tuple), "a list of numbers")
+    return [check_float(f"{name}[{i}]", value, low, high) for i, value in enumerate(values)]
 
 
 @dataclass
@@ -42,7 +75,9 @@ class History:
     """Per-epoch metrics of one `fit` run; lists have one entry per finished epoch.
 
     Train metrics are running averages over the epoch's batches (in train mode, so with
-    dropout active); validation metrics come from `evaluate` after the epoch.
+    dropout active); validation metrics come from `evaluate` after the epoch. A History
+    built by hand is checked like one `fit` builds: finite numbers, accuracies in [0, 1],
+    and lists of one length (validation and timing lists may be empty).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -52,16 +87,61 @@ class History:
     # The wall time of each epoch's training steps.
     epoch_seconds: list[float] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.train_loss = _number_list("train_loss", self.train_loss)
+        self.train_accuracy = _number_list("train_accuracy", self.train_accuracy, 0.0, 1.0)
+        self.val_loss = _number_list("val_loss", self.val_loss)
+        self.val_accuracy = _number_list("val_accuracy", self.val_accuracy, 0.0, 1.0)
+        self.epoch_seconds = _number_list("epoch_seconds", self.epoch_seconds, 0.0)
+        self._require_consistent_lengths()
+
+    def _require_consistent_lengths(self) -> None:
+        lengths = {
+            "train_loss": len(self.train_loss),
+            "train_accuracy": len(self.train_accuracy),
+            "val_loss": len(self.val_loss),
+            "val_accuracy": len(self.val_accuracy),
+            "epoch_seconds": len(self.epoch_seconds),
+        }
+        optional = ("val_loss", "val_accuracy", "epoch_seconds")
+        if any(
+            n != self.num_epochs and not (name in optional and n == 0)
+            for name, n in lengths.items()
+        ) or len(self.val_loss) != len(self.val_accuracy):
+            raise ValueError(
+                "History's lists must have one entry per epoch (validation and epoch_seconds "
+                f"may be empty), got lengths {lengths}"
+            )
+
     @property
     def num_epochs(self) -> int:
         return len(self.train_loss)
 
     def plot(self, axes: Any = None, title: str | None = None) -> Any:
-        """Loss (left, log axis) and accuracy (right) per epoch, train and validation; the axes."""
+        """Loss (left, log axis) and accuracy (right) per epoch, train and validation; the axes.
+
+        `axes` is None (a new figure) or a pair of matplotlib Axes, as
+        ``plt.subplots(1, 2)[1]`` returns.
+        """
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
 
         from companion.plots import plot_curves, plot_loss_curves
 
+        if title is not None:
+            check_instance("title", title, str, "a string or None")
+        if axes is not None and not (
+            isinstance(axes, (tuple, list, np.ndarray))
+            and len(axes) == 2
+            and all(isinstance(ax, Axes) for ax in axes)
+        ):
+            raise TypeError(
+                "axes must be None or a pair of matplotlib Axes (loss, accuracy), such as "
+                f"plt.subplots(1, 2)[1], got {type(axes).__name__}"
+            )
+        self._require_consistent_lengths()
+        if self.num_epochs == 0:
+            raise ValueError("History has no epochs to plot (train_loss is empty)")
         if axes is None:
             _, axes = plt.subplots(1, 2, figsize=(11, 4))
         ax_loss, ax_accuracy = axes
@@ -86,6 +166,10 @@ class History:
 
 # ---------------------------------------------------------------- networks
 
+# A guard against a mistyped size (width=10**9): an MLP beyond this would take gigabytes, and
+# torch would spend minutes initialising it before running out of memory.
+MAX_MLP_PARAMETERS = 10**9
+
 
 def make_mlp(
     in_features: int,
@@ -101,20 +185,38 @@ def make_mlp(
     Each hidden layer is ``Linear -> activation()``, followed by ``Dropout(dropout)`` when
     `dropout` > 0; ``depth = 0`` is a single Linear layer (a linear model). The network
     is created on the CPU with torch's default initialisation: seed first, move it after.
+    `activation` is a module class or a function of no arguments returning a module; sizes
+    giving more than `MAX_MLP_PARAMETERS` parameters raise ValueError before allocating.
     """
     in_features = check_int("in_features", in_features, 1)
     out_features = check_int("out_features", out_features, 1)
     width = check_int("width", width, 1)
     depth = check_int("depth", depth, 0)
     dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
-    if not callable(activation):
+    if isinstance(activation, nn.Module) or not callable(activation):
         raise TypeError(
             f"activation must be a module class such as torch.nn.ReLU, got {activation!r}"
+        )
+    hidden = in_features * width + width + (depth - 1) * (width * width + width)
+    num_parameters = (hidden if depth else 0) + (width if depth else in_features) * out_features
+    num_parameters += out_features
+    if num_parameters > MAX_MLP_PARAMETERS:
+        raise ValueError(
+            f"make_mlp({in_features}, {out_features}, width={width}, depth={depth}) would have "
+            f"{num_parameters:.3g} parameters; at most {MAX_MLP_PARAMETERS:.0e} are allowed "
+            "(is a size mistyped?)"
         )
     layers: list[nn.Module] = []
     fan_in = in_features
     for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), activation()]
+        layers.append(nn.Linear(fan_in, width))
+        try:
+            layers.append(activation())
+        except TypeError as error:
+            raise TypeError(
+                "activation must be callable with no arguments, like torch.nn.ReLU; "
+                f"activation() raised: {error}"
+            ) from error
         if not isinstance(layers[-1], nn.Module):
             raise TypeError(
                 f"activation() must return a torch.nn.Module, got {type(layers[-1]).__name__}"
@@ -125,6 +227,31 @@ def make_mlp(
     return nn.Sequential(*layers, nn.Linear(fan_in, out_features))
 
 
+def _non_finite_weight(model: nn.Module) -> str | None:
+    """The name of the first floating parameter or buffer of `model` holding NaN or ±inf, or None.
+
+    One reduction per tensor, then a single synchronisation.
+    """
+    named = [
+        (name, tensor)
+        for name, tensor in (*model.named_parameters(), *model.named_buffers())
+        if tensor.is_floating_point() and tensor.numel() > 0
+    ]
+    if not named:
+        return None
+    flags = [torch.isfinite(tensor).all() for _, tensor in named]
+    # torch.stack needs one device; a model spread over several is gathered on the CPU.
+    if len({flag.device for flag in flags}) > 1:
+        flags = [flag.cpu() for flag in flags]
+    finite = torch.stack(flags).cpu()
+    if bool(finite.all()):
+        return None
+    return named[int(torch.argmin(finite.int()))][0]
+
+
+_KERAS_LAYERS = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Dropout)
+
+
 def keras_copy(net: nn.Sequential, *, dtype: str = "float32") -> Any:
     """A `keras.Sequential` with the layers and the weights of the PyTorch `net`.
 
@@ -133,20 +260,30 @@ def keras_copy(net: nn.Sequential, *, dtype: str = "float32") -> Any:
     Tanh, Sigmoid and Dropout; any other layer raises TypeError naming it. The model is
     built for inputs of width ``in_features`` of the first Linear layer, with weights of
     `dtype` ("float64" for checks that compare to round-off). A copy, not a view:
-    training one network leaves the other unchanged.
+    training one network leaves the other unchanged. Weights holding NaN or inf raise
+    ValueError (a copy of a diverged network computes nothing). All checks run before
+    TensorFlow is imported.
     """
-    if not isinstance(net, nn.Sequential):
-        raise TypeError(f"net must be a torch.nn.Sequential, got {type(net).__name__}")
+    check_instance("net", net, nn.Sequential, "a torch.nn.Sequential")
     dtype = check_choice("dtype", dtype, ("float32", "float64"))
+    for index, module in enumerate(net):
+        if not isinstance(module, _KERAS_LAYERS):
+            raise TypeError(
+                f"keras_copy cannot copy layer {index} ({type(module).__name__}); supported: "
+                "Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout"
+            )
     linears = [m for m in net if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError("net has no Linear layer, so there is no input width to build for")
+    bad = _non_finite_weight(net)
+    if bad is not None:
+        raise ValueError(f"net's weight {bad!r} holds NaN or inf; a copy would compute NaN")
 
     from companion.runtime import tensorflow
 
     keras = tensorflow().keras
     layers, weights = [], []
-    for index, module in enumerate(net):
+    for module in net:
         if isinstance(module, nn.Linear):
             layer = keras.layers.Dense(
                 module.out_features, use_bias=module.bias is not None, dtype=dtype
@@ -162,13 +299,8 @@ def keras_copy(net: nn.Sequential, *, dtype: str = "float32") -> Any:
         elif isinstance(module, (nn.Tanh, nn.Sigmoid)):
             name = "tanh" if isinstance(module, nn.Tanh) else "sigmoid"
             layer = keras.layers.Activation(name, dtype=dtype)
-        elif isinstance(module, nn.Dropout):
-            layer = keras.layers.Dropout(module.p, dtype=dtype)
         else:
-            raise TypeError(
-                f"keras_copy cannot copy layer {index} ({type(module).__name__}); supported: "
-                "Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout"
-            )
+            layer = keras.layers.Dropout(module.p, dtype=dtype)
         layers.append(layer)
     model = keras.Sequential([keras.Input((linears[0].in_features,), dtype=dtype), *layers])
     for layer, values in weights:
@@ -178,6 +310,7 @@ def keras_copy(net: nn.Sequential, *, dtype: str = "float32") -> Any:
 
 def model_device(model: nn.Module) -> torch.device:
     """The one device all of `model`'s parameters and buffers live on (ValueError if several)."""
+    check_instance("model", model, nn.Module, "a torch.nn.Module")
     devices = {t.device for t in (*model.parameters(), *model.buffers())}
     if not devices:
         raise ValueError("model has no parameters or buffers, so it has no device to train on")
@@ -193,7 +326,8 @@ def _check_on_device(model: nn.Module, device: torch.device | str | None) -> tor
     here = model_device(model)
     if device is None:
         return here
-    device = torch.device(device)
+    # A name this machine lacks or torch does not know is refused by the runtime, clearly.
+    device = resolve_device(device)
     # cuda and cuda:0 name the same device; compare type and index where both are given.
     if here.type != device.type or (device.index is not None and here.index != device.index):
         raise ValueError(
@@ -202,13 +336,87 @@ def _check_on_device(model: nn.Module, device: torch.device | str | None) -> tor
     return here
 
 
-def _checked_batch(batch: Any, device: torch.device) -> Batch:
+def _checked_batch(batch: Any, device: torch.device, loader_name: str) -> Batch:
+    """A batch (X, y) moved to `device`, after checks that read only types and shapes."""
     if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
-        raise TypeError(f"a loader must yield (X, y) pairs, got {type(batch).__name__}")
+        raise TypeError(f"{loader_name} must yield (X, y) pairs, got {type(batch).__name__}")
     X, y = batch
+    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise TypeError(
+            f"{loader_name} must yield (X, y) pairs of torch tensors, got "
+            f"({type(X).__name__}, {type(y).__name__}); convert arrays with torch.from_numpy "
+            "(a TensorDataset of tensors does this once)"
+        )
+    if X.ndim == 0 or y.ndim != 1:
+        raise ValueError(
+            f"{loader_name} must yield X of shape (B, ...) and y of shape (B,), class indices; "
+            f"got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
+    if y.dtype != torch.long:
+        raise TypeError(
+            f"{loader_name} must yield y of class indices as int64 (y.long()), got {y.dtype}"
+        )
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"a batch has {X.shape[0]} inputs but {y.shape[0]} targets")
+        raise ValueError(
+            f"a batch from {loader_name} has {X.shape[0]} inputs but {y.shape[0]} targets"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{loader_name} yielded an empty batch (0 examples); drop it")
     return X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+
+def _forward(model: nn.Module, X: torch.Tensor, loader_name: str) -> torch.Tensor:
+    """`model(X)`; torch's dtype and shape errors are re-raised saying what to fix.
+
+    The diagnosis runs only when the forward pass has failed: nothing is added to a step.
+    """
+    try:
+        return model(X)
+    except RuntimeError as error:
+        # Out-of-memory and device errors are subclasses: they pass through unchanged.
+        if type(error) is not RuntimeError:
+            raise
+        said = str(error).splitlines()[0]
+        dtypes = sorted({str(p.dtype) for p in model.parameters() if p.is_floating_point()})
+        if dtypes and str(X.dtype) not in dtypes:
+            raise TypeError(
+                f"{loader_name} yields X of dtype {X.dtype} but the model's weights are "
+                f"{' and '.join(dtypes)}: convert one to the other, e.g. X.float() for float32 "
+                f"weights, or model.to(X.dtype) (torch: {said})"
+            ) from error
+        if "shape" in said or "size" in said:
+            raise ValueError(
+                f"model cannot take X of shape {tuple(X.shape)} from {loader_name} (torch: {said})"
+            ) from error
+        raise
+
+
+def _loss(loss_fn: LossFn, y_hat: Any, y: torch.Tensor, loader_name: str) -> torch.Tensor:
+    """The batch's loss, checked to be a scalar tensor; logits must be (B, C) for accuracy."""
+    if not (isinstance(y_hat, torch.Tensor) and y_hat.ndim == 2 and len(y_hat) == len(y)):
+        got = tuple(y_hat.shape) if isinstance(y_hat, torch.Tensor) else type(y_hat).__name__
+        raise ValueError(
+            f"model must map a batch of {len(y)} inputs from {loader_name} to logits of shape "
+            f"({len(y)}, num_classes), got {got}"
+        )
+    try:
+        loss = loss_fn(y_hat, y)
+    except IndexError as error:
+        raise ValueError(
+            f"{loader_name} yields y with a class index outside [0, {y_hat.shape[1] - 1}], the "
+            f"classes of a model with {y_hat.shape[1]} outputs (torch: {error})"
+        ) from error
+    if not isinstance(loss, torch.Tensor):
+        raise TypeError(
+            f"loss_fn must return a scalar tensor (the batch's mean loss), got "
+            f"{type(loss).__name__}"
+        )
+    if loss.ndim != 0:
+        raise ValueError(
+            "loss_fn must return a scalar tensor (the batch's mean loss), got shape "
+            f"{tuple(loss.shape)}; use reduction='mean' (the default), not 'none'"
+        )
+    return loss
 
 
 def _accuracy_count(y_hat: torch.Tensor, y: torch.Tensor) -> int:
@@ -216,13 +424,105 @@ def _accuracy_count(y_hat: torch.Tensor, y: torch.Tensor) -> int:
     return int((y_hat.argmax(dim=1) == y).sum())
 
 
+def _non_finite_count(X: torch.Tensor | None) -> int:
+    if X is None or not X.is_floating_point():
+        return 0
+    return int((~torch.isfinite(X)).sum())
+
+
+def _why_not_finite(
+    model: nn.Module,
+    X: torch.Tensor | None,
+    previous_X: torch.Tensor | None = None,
+    previous_step: str = "the previous step",
+) -> tuple[str, str]:
+    """Why a loss (or the weights) went NaN or inf: ("data", what), ("weights", which) or
+    ("outputs", ""). NaN inputs can poison the weights through the gradients even when their
+    own loss is finite (a ReLU that outputs 0), so the previous batch is looked at too.
+
+    Called only once something is not finite, so its synchronisations cost nothing in a run.
+    (y needs no look: the batch checks made it int64 class indices.)
+    """
+    bad = _non_finite_count(X)
+    if bad:
+        return "data", f"the batch's X holds {bad} NaN or infinite value(s)"
+    weight = _non_finite_weight(model)
+    if weight is None:
+        return "outputs", ""
+    bad = _non_finite_count(previous_X)
+    if bad:
+        return "data", (
+            f"the batch's X at {previous_step} held {bad} NaN or infinite value(s), and its "
+            f"gradients made weight {weight!r} NaN"
+        )
+    return "weights", weight
+
+
+def _require_reiterable(name: str, loader: Any, num_epochs: int) -> None:
+    check_instance(name, loader, Iterable, "an iterable of (X, y) batches, such as a DataLoader")
+    if num_epochs > 1 and isinstance(loader, Iterator):
+        raise ValueError(
+            f"{name} is an iterator (a generator, say), used up after one epoch; for "
+            f"num_epochs={num_epochs} pass something iterated afresh each epoch, such as a "
+            "DataLoader or a list of batches"
+        )
+
+
 def amp_supported(device: torch.device | str) -> bool:
-    """Mixed precision pays off (and GradScaler works) on accelerators with autocast, not CPUs."""
-    device = torch.device(device)
+    """Mixed precision pays off (and GradScaler works) on accelerators with autocast, not CPUs.
+
+    `device` is a device name or torch.device; one this machine lacks has no autocast here.
+    """
+    check_instance("device", device, (str, torch.device), "a device name or a torch.device")
+    try:
+        device = resolve_device(device)
+    except DeviceUnavailableError:
+        return False
     return not is_cpu(device) and torch.amp.is_autocast_available(device.type)
 
 
 @torch.no_grad()
+def _evaluate(
+    model: nn.Module,
+    loader: Iterable[Any],
+    device: torch.device,
+    loss_fn: LossFn,
+    loader_name: str,
+    non_finite: type[Exception] = ValueError,
+) -> dict[str, float]:
+    """`evaluate`'s loop; a NaN or infinite loss raises `non_finite` saying what made it so."""
+    was_training = model.training
+    model.eval()
+    total_loss, num_correct, num_examples = 0.0, 0, 0
+    try:
+        for step, batch in enumerate(loader, start=1):
+            X, y = _checked_batch(batch, device, loader_name)
+            y_hat = _forward(model, X, loader_name)
+            loss = float(_loss(loss_fn, y_hat, y, loader_name))
+            if not np.isfinite(loss):
+                cause, what = _why_not_finite(model, X)
+                advice = {
+                    "data": f"{what}: check the data",
+                    "weights": f"the model's weight {what!r} holds NaN or inf: the model "
+                    "diverged in training; retrain it (smaller learning rate) or load a "
+                    "good checkpoint",
+                    "outputs": "the model's outputs overflowed on finite inputs and weights",
+                }[cause]
+                raise non_finite(f"the loss is {loss} on batch {step} of {loader_name}: {advice}")
+            total_loss += loss * len(y)
+            num_correct += _accuracy_count(y_hat, y)
+            num_examples += len(y)
+    finally:
+        model.train(was_training)
+    if num_examples == 0:
+        raise ValueError(f"{loader_name} yielded no examples to evaluate on")
+    return {
+        "loss": total_loss / num_examples,
+        "accuracy": num_correct / num_examples,
+        "num_examples": num_examples,
+    }
+
+
 def evaluate(
     model: nn.Module,
     loader: Iterable[Any],
@@ -231,29 +531,71 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean loss and accuracy of `model` over `loader` (pairs X, y of class indices), in eval mode.
 
-    The model's train/eval mode is restored afterwards. Returns
-    ``{"loss": ..., "accuracy": ..., "num_examples": ...}``.
+    `loss_fn` returns a batch's mean loss (a scalar tensor). The model's train/eval mode is
+    restored afterwards. Returns ``{"loss": ..., "accuracy": ..., "num_examples": ...}``. A
+    NaN or infinite loss raises ValueError saying whether the inputs or the model's weights
+    hold NaN, rather than reporting a meaningless accuracy.
     """
     device = _check_on_device(model, device)
-    was_training = model.training
-    model.eval()
-    total_loss, num_correct, num_examples = 0.0, 0, 0
-    try:
-        for batch in loader:
-            X, y = _checked_batch(batch, device)
-            y_hat = model(X)
-            total_loss += float(loss_fn(y_hat, y)) * len(y)
-            num_correct += _accuracy_count(y_hat, y)
-            num_examples += len(y)
-    finally:
-        model.train(was_training)
-    if num_examples == 0:
-        raise ValueError("loader yielded no examples to evaluate on")
-    return {
-        "loss": total_loss / num_examples,
-        "accuracy": num_correct / num_examples,
-        "num_examples": num_examples,
-    }
+    check_callable("loss_fn", loss_fn)
+    _require_reiterable("loader", loader, 1)
+    return _evaluate(model, loader, device, loss_fn, "loader")
+
+
+def _check_optimizer(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> None:
+    """The optimizer must update the model, and the scheduler drive that optimizer."""
+    check_instance("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("model has no trainable parameters (requires_grad=True) to fit")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    # At least one, not all: an optimizer over part of the model (its head, say) is legitimate.
+    if not any(id(p) in held for p in trainable):
+        raise ValueError(
+            "optimizer updates none of model's parameters (was it built on another model?); "
+            "build it on this one, e.g. torch.optim.SGD(model.parameters(), lr=0.1)"
+        )
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            "scheduler must be None or a learning-rate scheduler with a step() method, got "
+            f"{type(scheduler).__name__}"
+        )
+    if getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError(
+            "scheduler was built on another optimizer, so it would change nothing here; "
+            "build it on the optimizer passed to fit"
+        )
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise ValueError(
+            "scheduler ReduceLROnPlateau needs a metric at each step(), and fit calls "
+            "scheduler.step() without one; step it yourself or use a schedule by epoch"
+        )
+
+
+def _divergence_message(
+    when: str, cause: str, what: str, first_step: bool, optimizer: torch.optim.Optimizer
+) -> str:
+    """`fit`'s divergence message: where it happened, what was NaN, and the advice that fits."""
+    lr = optimizer.param_groups[0].get("lr")
+    step_advice = f"try a smaller learning rate than lr={lr}, or clip the gradients"
+    advice = {
+        "data": f"{what}: check the data (the training itself did not diverge)",
+        "weights": f"the model's weight {what!r} "
+        + (
+            "held NaN or inf before fit began: re-initialise the model or load a good checkpoint"
+            if first_step
+            else f"became NaN or inf: training diverged; {step_advice}"
+        ),
+        "outputs": "inputs and weights are finite "
+        + (
+            "before any update, so check the model and loss_fn (a log of 0? a division by 0?)"
+            if first_step
+            else f"but the outputs overflowed: training diverged; {step_advice}"
+        ),
+    }[cause]
+    return f"{when}: {advice}"
 
 
 def fit(
@@ -270,13 +612,23 @@ def fit(
 ) -> History:
     """Train `model` for `num_epochs` passes over `train_loader`: forward, loss, backward, step.
 
-    The model must already be on `device` (default: wherever it is); batches are moved
-    there. `scheduler.step()` is called once per epoch. With `amp`, the forward pass runs
-    in float16 autocast with a gradient scaler (accelerators only). A NaN or infinite loss
-    raises `TrainingDiverged` naming the epoch and step, instead of training on garbage.
+    The model must already be on `device` (default: wherever it is); batches (X, y) of
+    tensors, y int64 class indices, are moved there. `loss_fn` returns the batch's mean loss
+    (a scalar tensor). `optimizer` must hold the model's parameters and `scheduler` (called
+    once per epoch) must drive that optimizer. With `amp`, the forward pass runs in float16
+    autocast with a gradient scaler (accelerators only). A NaN or infinite loss (training
+    or validation), or weights that became NaN, raise `TrainingDiverged` naming the epoch
+    and step and the likely cause (NaN data, NaN initial weights, or too large a step).
     """
     num_epochs = check_int("num_epochs", num_epochs, 1)
+    amp = check_bool("amp", amp)
+    progress = check_bool("progress", progress)
     device = _check_on_device(model, device)
+    check_callable("loss_fn", loss_fn)
+    _check_optimizer(model, optimizer, scheduler)
+    _require_reiterable("train_loader", train_loader, num_epochs)
+    if val_loader is not None:
+        _require_reiterable("val_loader", val_loader, num_epochs)
     if amp and not amp_supported(device):
         raise ValueError(
             f"amp=True needs an accelerator with autocast; device {device} runs in full "
@@ -290,21 +642,25 @@ def fit(
     )
 
     history = History()
+    X = None
     epochs = tqdm(range(1, num_epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in epochs:
         model.train()
         total_loss, num_correct, num_examples = 0.0, 0, 0
         start = time.perf_counter()
         for step, batch in enumerate(train_loader, start=1):
-            X, y = _checked_batch(batch, device)
+            # The previous step's inputs, kept (not copied) for the diagnosis of a NaN.
+            previous_X = X
+            X, y = _checked_batch(batch, device, "train_loader")
             with autocast():
-                y_hat = model(X)
-                loss = loss_fn(y_hat, y)
+                y_hat = _forward(model, X, "train_loader")
+                loss = _loss(loss_fn, y_hat, y, "train_loader")
             if not torch.isfinite(loss):
-                lr = optimizer.param_groups[0].get("lr")
+                before = f"step {step - 1}" if step > 1 else "the previous epoch's last step"
+                cause, what = _why_not_finite(model, X, previous_X, before)
+                when = f"loss is {loss.item()} at epoch {epoch}, step {step}"
                 raise TrainingDiverged(
-                    f"loss is {loss.item()} at epoch {epoch}, step {step}: training diverged; "
-                    f"try a smaller learning rate than lr={lr}"
+                    _divergence_message(when, cause, what, epoch == 1 and step == 1, optimizer)
                 )
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
@@ -322,10 +678,17 @@ def fit(
         history.epoch_seconds.append(time.perf_counter() - start)
         if num_examples == 0:
             raise ValueError("train_loader yielded no examples")
+        # The last step's update is seen by no loss this epoch: check the weights it left.
+        if _non_finite_weight(model) is not None:
+            cause, what = _why_not_finite(model, None, X, f"step {step}")
+            raise TrainingDiverged(
+                _divergence_message(f"after epoch {epoch}", cause, what, False, optimizer)
+            )
         history.train_loss.append(total_loss / num_examples)
         history.train_accuracy.append(num_correct / num_examples)
         if val_loader is not None:
-            metrics = evaluate(model, val_loader, device, loss_fn)
+            where = f"val_loader (validation after epoch {epoch})"
+            metrics = _evaluate(model, val_loader, device, loss_fn, where, TrainingDiverged)
             history.val_loss.append(metrics["loss"])
             history.val_accuracy.append(metrics["accuracy"])
             epochs.set_postfix(
@@ -339,26 +702,112 @@ def fit(
 
 # ---------------------------------------------------------------- checkpoints
 
-_META_TYPES = (int, float, str, bool, type(None))
+_META_TYPES = (bool, int, float, str, type(None))
 
 
-def _check_meta(name: str, value: Any) -> None:
-    """Metadata must load with weights_only=True: plain numbers, strings and containers of them."""
-    if isinstance(value, _META_TYPES):
-        return
+def _plain_meta(name: str, value: Any) -> Any:
+    """`value` as plain Python that loads with weights_only=True: numbers, strings, None, and
+    lists/tuples/dicts of them. NumPy scalars and arrays become Python numbers and lists (a
+    np.float64 pickles as a NumPy object, which a weights-only load refuses)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if type(value) in _META_TYPES:
+        return value
+    # Subclasses (an IntEnum, say) would pickle as their own class: keep the plain value.
+    for kind in _META_TYPES[:4]:
+        if isinstance(value, kind):
+            return kind(value)
     if isinstance(value, (list, tuple)):
-        for item in value:
-            _check_meta(name, item)
-        return
+        items = [_plain_meta(name, item) for item in value]
+        # A named tuple would pickle as its own class: keep a plain tuple.
+        return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
-        for key, item in value.items():
-            _check_meta(name, key)
-            _check_meta(name, item)
-        return
+        return {_plain_meta(name, k): _plain_meta(name, item) for k, item in value.items()}
     raise TypeError(
         f"checkpoint metadata {name!r} must be numbers, strings, or lists/dicts of them; "
         f"got {type(value).__name__}"
     )
+
+
+def _feed(digest: Any, value: Any) -> None:
+    """Add `value` to a hash: tensors by dtype, shape and bytes; containers item by item."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)};".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(value, dict):
+        digest.update(f"dict {len(value)};".encode())
+        for key, item in value.items():
+            _feed(digest, key)
+            _feed(digest, item)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"sequence {len(value)};".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(f"{type(value).__name__} {value!r};".encode())
+
+
+def _checksum(state: dict[str, Any]) -> str:
+    """SHA-256 of a checkpoint's model, optimizer and meta parts, as save_checkpoint stores it."""
+    digest = hashlib.sha256()
+    for part in ("model", "optimizer", "optimizer_class", "meta"):
+        _feed(digest, part)
+        _feed(digest, state.get(part))
+    return digest.hexdigest()
+
+
+def _checkpoint_path(path: Any) -> Path:
+    check_instance("path", path, (str, os.PathLike), "a file path (str or pathlib.Path)")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder; give a file name such as 'model.pt'")
+    return path
+
+
+def _temp_pattern(path: Path) -> re.Pattern[str]:
+    """Temporary files of checkpoint `path`: .NAME.PID.HEX.tmp, so a stale one can be found."""
+    return re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[0-9a-f]{16}\.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (POSIX); elsewhere, assume it does (nothing is removed)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Delete temp files of `path` left by a writer that was killed mid-write (its process is
+    gone); a save in progress in another live process keeps its file."""
+    pattern = _temp_pattern(path)
+    for entry in path.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and not _process_alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX): a crash after it keeps the new file."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some file systems cannot sync a folder; the file itself was synced already.
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_checkpoint(
@@ -366,30 +815,123 @@ def save_checkpoint(
 ) -> Path:
     """Write model (and optimizer) state and `meta` to `path` atomically: temp file, then rename.
 
-    A crash mid-write leaves the previous checkpoint intact rather than half a file.
+    A crash mid-write leaves the previous checkpoint intact rather than half a file; the
+    temp file such a crash leaves is removed by the next save of the same path (on POSIX,
+    where the dead writer's process id tells a stale file from one being written). A replaced
+    checkpoint keeps its file mode (a new one gets the umask's default), and the folder is
+    synced after the rename. A SHA-256 checksum of the contents is stored with them, for
+    `load_checkpoint` to verify. `meta` holds numbers, strings and lists/dicts of them;
+    NumPy scalars and arrays are stored as plain Python. A model whose weights hold NaN or
+    inf is refused: it would replace a good checkpoint with a diverged one.
     """
-    for name, value in meta.items():
-        _check_meta(name, value)
-    path = Path(path)
+    path = _checkpoint_path(path)
+    check_instance("model", model, nn.Module, "a torch.nn.Module")
+    if optimizer is not None:
+        check_instance("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
+    meta = {name: _plain_meta(name, value) for name, value in meta.items()}
     if not path.parent.is_dir():
         raise FileNotFoundError(f"the folder of path {str(path)!r} does not exist")
+    weight = _non_finite_weight(model)
+    if weight is not None:
+        raise ValueError(f"model's weight {weight!r} holds NaN or inf: refusing to save it")
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "meta": dict(meta),
+        # Its kind, so that loading into another kind is refused (SGD state fits an Adam).
+        "optimizer_class": type(optimizer).__name__ if optimizer is not None else None,
+        "meta": meta,
     }
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    state["sha256"] = _checksum(state)
+    _remove_stale_temp_files(path)
+    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
+    # 0o666 less the umask, as open() gives a new file (mkstemp would make it 0o600).
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temp_name, path)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+            os.unlink(temp)
         raise
+    _fsync_folder(path.parent)
     return path
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The verified contents of checkpoint `path`, in host memory; CheckpointError if unusable."""
+    try:
+        # Storages stay where torch.load builds them, in host memory: the checksum reads the
+        # bytes there, and load_state_dict then copies them onto the model's devices.
+        state = torch.load(path, map_location=lambda storage, _: storage, weights_only=True)
+    except (MemoryError, PermissionError):
+        raise
+    except Exception as error:
+        said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is damaged or not a checkpoint (empty, truncated, or "
+            f"not written by save_checkpoint): torch.load raised {type(error).__name__} {said}"
+        ) from error
+    parts = {"model", "optimizer", "meta"}
+    if not (isinstance(state, dict) and parts <= state.keys()):
+        raise CheckpointError(
+            f"{str(path)!r} is not a checkpoint written by save_checkpoint: it holds "
+            f"{type(state).__name__}, not a dict with keys {sorted(parts)}"
+        )
+    if "sha256" not in state:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} has no checksum (saved by an older companion, or by "
+            "torch.save), so its integrity cannot be verified; if you trust it, load its "
+            "'model' part with torch.load(path, weights_only=True) and save it again"
+        )
+    if _checksum(state) != state["sha256"]:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is damaged: its contents do not match the SHA-256 "
+            "checksum stored with them"
+        )
+    return state
+
+
+def _require_fits(path: Path, model: nn.Module, saved: dict[str, Any]) -> None:
+    """ValueError unless the saved state has exactly the model's keys and shapes."""
+    own = model.state_dict()
+    problems = [f"missing {key}" for key in own if key not in saved]
+    problems += [f"unexpected {key}" for key in saved if key not in own]
+    problems += [
+        f"size mismatch for {key}: {tuple(saved[key].shape)} in the checkpoint, "
+        f"{tuple(value.shape)} in the model"
+        for key, value in own.items()
+        if key in saved
+        and isinstance(value, torch.Tensor)
+        and isinstance(saved[key], torch.Tensor)
+        and saved[key].shape != value.shape
+    ]
+    if problems:
+        raise ValueError(f"checkpoint {str(path)!r} does not fit model: " + "; ".join(problems[:5]))
+
+
+def _require_optimizer_fits(
+    path: Path, optimizer: torch.optim.Optimizer, state: dict[str, Any]
+) -> None:
+    """ValueError unless `optimizer` is of the saved kind and takes the saved state; the load
+    is tried on a shallow copy, so the optimizer itself is untouched."""
+    kind, saved_kind = type(optimizer).__name__, state.get("optimizer_class")
+    if saved_kind != kind:
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds the state of a {saved_kind} optimizer, but "
+            f"optimizer is a {kind}; build a {saved_kind} to load it"
+        )
+    try:
+        copy.copy(optimizer).load_state_dict(state["optimizer"])
+    except (ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds optimizer state that does not fit optimizer "
+            f"(built over other parameters?): {type(error).__name__}: {error}"
+        ) from error
 
 
 def load_checkpoint(
@@ -397,18 +939,28 @@ def load_checkpoint(
 ) -> dict[str, Any]:
     """Load a `save_checkpoint` file into `model` (and `optimizer`) safely; return its meta.
 
-    Loading uses ``weights_only=True``: a checkpoint cannot run code.
-    Tensors are mapped onto the device `model` lives on. A model of another shape raises
-    torch's RuntimeError listing the mismatched keys.
+    Loading uses ``weights_only=True``: a checkpoint cannot run code. The stored checksum
+    is verified first: an empty, truncated or altered file, or one without a checksum
+    (written before companion stored one, or by plain torch.save: refused, since it
+    cannot be verified), raises `CheckpointError` naming it. Loading is all-or-nothing:
+    a model of another shape or an optimizer that does not fit raises ValueError before
+    either is changed. Tensors are copied onto the devices the model and optimizer use.
     """
-    path = Path(path)
+    path = _checkpoint_path(path)
+    check_instance("model", model, nn.Module, "a torch.nn.Module")
+    if optimizer is not None:
+        check_instance("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
-    state = torch.load(path, map_location=model_device(model), weights_only=True)
-    model.load_state_dict(state["model"])
+    state = _read_checkpoint(path)
+    _require_fits(path, model, state["model"])
     if optimizer is not None:
         if state["optimizer"] is None:
             raise ValueError(f"checkpoint {str(path)!r} holds no optimizer state")
+        _require_optimizer_fits(path, optimizer, state)
+    # Everything is checked: commit.
+    model.load_state_dict(state["model"])
+    if optimizer is not None:
         optimizer.load_state_dict(state["optimizer"])
     return state["meta"]
 
@@ -435,6 +987,56 @@ def _process_group(rank: int, world_size: int, port: int) -> Iterator[None]:
         dist.destroy_process_group()
 
 
+def _ddp_arguments(
+    model: Any, X: Any, y: Any, lr: Any, batch_size: Any, num_epochs: Any, world_size: Any
+) -> tuple[float, int, int, int]:
+    """`train_data_parallel`'s arguments checked (and `ddp_worker`'s): (lr, batch_size,
+    num_epochs, world_size). Runs the model on one example, so a wrong width, dtype or class
+    index is reported here rather than from inside a worker process."""
+    check_instance("model", model, nn.Module, "a torch.nn.Module")
+    check_instance("X", X, torch.Tensor, "a torch.Tensor of inputs (n, ...)")
+    check_instance("y", y, torch.Tensor, "a torch.Tensor of class indices (n,)")
+    world_size = check_int("world_size", world_size, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    num_epochs = check_int("num_epochs", num_epochs, 1)
+    lr = check_positive("lr", lr)
+    if batch_size % world_size:
+        raise ValueError(
+            f"batch_size ({batch_size}) must be a multiple of world_size ({world_size})"
+        )
+    if X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            "X must be (n, ...) and y (n,) with the same n, "
+            f"got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
+    if len(X) % batch_size or len(X) == 0:
+        raise ValueError(
+            f"len(X) ({len(X)}) must be a positive multiple of batch_size ({batch_size}) "
+            "so every batch is full"
+        )
+    if not (is_cpu(model_device(model)) and is_cpu(X.device) and is_cpu(y.device)):
+        raise ValueError(
+            "train_data_parallel runs on CPU processes (gloo); pass a CPU model and CPU tensors"
+        )
+    if y.dtype != torch.long:
+        raise TypeError(f"y must hold class indices as int64 (y.long()), got {y.dtype}")
+    check_finite_tensor("X", X)
+    weight = _non_finite_weight(model)
+    if weight is not None:
+        raise TrainingDiverged(
+            f"model's weight {weight!r} holds NaN or inf before training: re-initialise the model"
+        )
+    with torch.no_grad():
+        y_hat = _forward(copy.deepcopy(model).eval(), X[:1], "the X given")
+    num_classes = y_hat.shape[1] if y_hat.ndim == 2 else 0
+    if y_hat.ndim != 2 or int(y.min()) < 0 or int(y.max()) >= num_classes:
+        raise ValueError(
+            f"y must hold class indices in [0, {num_classes - 1}] for a model with output shape "
+            f"{tuple(y_hat.shape)} per example, got values in [{int(y.min())}, {int(y.max())}]"
+        )
+    return lr, batch_size, num_epochs, world_size
+
+
 def ddp_worker(
     rank: int,
     world_size: int,
@@ -450,13 +1052,21 @@ def ddp_worker(
     """One process of `train_data_parallel`: its share of each batch, gradients averaged by DDP.
 
     Must live in an importable module: `torch.multiprocessing.spawn` starts fresh
-    interpreters that find the function by its module and name.
+    interpreters that find the function by its module and name. Its arguments are checked
+    before the rendezvous, where a rank outside [0, world_size - 1] would wait forever.
     """
     from torch.nn.parallel import DistributedDataParallel as DDP
     from torch.utils.data import DataLoader, TensorDataset
     from torch.utils.data.distributed import DistributedSampler
 
-    torch.set_num_threads(1)  # two processes on a small machine: one core each
+    lr, batch_size, num_epochs, world_size = _ddp_arguments(
+        model, X, y, lr, batch_size, num_epochs, world_size
+    )
+    rank = check_int("rank", rank, 0, world_size - 1)
+    port = check_int("port", port, 1, 65535)
+    check_instance("out_path", out_path, (str, os.PathLike), "a file path")
+    # Two processes on a small machine: one core each.
+    torch.set_num_threads(1)
     # spawn hands every process the *same* shared-memory tensors; train a private copy.
     model = copy.deepcopy(model)
     with _process_group(rank, world_size, port):
@@ -464,7 +1074,8 @@ def ddp_worker(
         # Rank r gets examples r, r + world_size, ...: one share of every global batch, in order.
         sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=False)
         loader = DataLoader(dataset, batch_size=batch_size // world_size, sampler=sampler)
-        ddp_model = DDP(model)  # broadcasts rank 0's weights, then all-reduces (averages) gradients
+        # Broadcasts rank 0's weights, then all-reduces (averages) gradients.
+        ddp_model = DDP(model)
         optimizer = torch.optim.SGD(ddp_model.parameters(), lr=lr)
         for epoch in range(num_epochs):
             sampler.set_epoch(epoch)
@@ -493,30 +1104,14 @@ def train_data_parallel(
     ``batch_size // world_size`` examples of every batch; so that every process sees
     the same number of full batches, len(X) must be a multiple of `batch_size`, which
     must be a multiple of `world_size`. Then the result equals single-process SGD on
-    the full batches, up to float round-off.
+    the full batches, up to float round-off. X must be finite and y int64 class indices
+    the model's outputs can score; all is checked before any process starts. A model
+    with NaN weights, or one whose trained weights are NaN or inf, raises
+    `TrainingDiverged`, as `fit` does.
     """
-    world_size = check_int("world_size", world_size, 1)
-    batch_size = check_int("batch_size", batch_size, 1)
-    num_epochs = check_int("num_epochs", num_epochs, 1)
-    if batch_size % world_size:
-        raise ValueError(
-            f"batch_size ({batch_size}) must be a multiple of world_size ({world_size})"
-        )
-    if X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
-        raise ValueError(
-            "X must be (n, ...) and y (n,) with the same n, "
-            f"got {tuple(X.shape)} and {tuple(y.shape)}"
-        )
-    if len(X) % batch_size:
-        raise ValueError(
-            f"len(X) ({len(X)}) must be a multiple of batch_size ({batch_size}) "
-            "so every batch is full"
-        )
-    lr = check_positive("lr", lr)
-    if not (is_cpu(model_device(model)) and is_cpu(X.device)):
-        raise ValueError(
-            "train_data_parallel runs on CPU processes (gloo); pass a CPU model and CPU tensors"
-        )
+    lr, batch_size, num_epochs, world_size = _ddp_arguments(
+        model, X, y, lr, batch_size, num_epochs, world_size
+    )
 
     import torch.multiprocessing as mp
 
@@ -534,4 +1129,15 @@ def train_data_parallel(
             out_path,
         )
         mp.spawn(ddp_worker, args=args, nprocs=world_size, join=True)
-        return torch.load(out_path, weights_only=True)
+        state = torch.load(out_path, weights_only=True)
+    bad = [
+        key
+        for key, value in state.items()
+        if value.is_floating_point() and not bool(torch.isfinite(value).all())
+    ]
+    if bad:
+        raise TrainingDiverged(
+            f"the weights trained by train_data_parallel hold NaN or inf ({', '.join(bad)}): "
+            f"training diverged; try a smaller learning rate than lr={lr}"
+        )
+    return state

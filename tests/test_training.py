@@ -103,22 +103,50 @@ def test_fit_without_validation_and_with_scheduler() -> None:
 
 def test_fit_raises_training_diverged_with_epoch_and_step() -> None:
     X, y = _blobs()
-    X[40] = float("nan")  # batch 2 of epoch 1
+    # Batch 2 of epoch 1: NaN data, not a too large step, so the advice is to check the data.
+    X[40] = float("nan")
     model = _model()
-    with pytest.raises(TrainingDiverged, match=r"epoch 1, step 2.*smaller learning rate"):
+    with pytest.raises(
+        TrainingDiverged, match=r"epoch 1, step 2: the batch's X holds 2 NaN.*check the data"
+    ):
         _fit_sgd(model, _loader(X, y), num_epochs=2, progress=False)
 
 
 def test_fit_diverges_with_a_huge_learning_rate() -> None:
     X, y = _blobs()
     model = nn.Linear(2, 2)
-    with pytest.raises(TrainingDiverged, match="lr=1e\\+30"):
+    # Step 1's loss is finite; its update (lr 1e30) makes step 2's outputs overflow.
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"epoch 1, step 2: .*overflowed.*smaller learning rate than lr=1e\+30",
+    ):
+        fit(
+            model,
+            lambda y_hat, y: (y_hat**2).mean(),
+            torch.optim.SGD(model.parameters(), lr=1e30),
+            _loader(X, y),
+            num_epochs=3,
+            progress=False,
+        )
+
+
+def test_fit_names_nan_weights_before_training_and_after_an_update() -> None:
+    X, y = _blobs()
+    model = _model()
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+    with pytest.raises(TrainingDiverged, match=r"weight '0.weight' held NaN or inf before fit"):
+        _fit_sgd(model, _loader(X, y), num_epochs=1, progress=False)
+    # The last step of an epoch makes the weights infinite: caught after the epoch, not
+    # returned as a History of finite losses.
+    model = nn.Linear(2, 2)
+    with pytest.raises(TrainingDiverged, match=r"after epoch 1: .*weight '(weight|bias)' became"):
         fit(
             model,
             lambda y_hat, y: (y_hat**2).mean() * 1e30,
             torch.optim.SGD(model.parameters(), lr=1e30),
-            _loader(X * 1e10, y),
-            num_epochs=3,
+            [(X[:4], y[:4])],
+            num_epochs=1,
             progress=False,
         )
 
@@ -216,6 +244,30 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     assert evaluate(fresh, _loader(X, y)) == evaluate(model, _loader(X, y))
 
 
+def test_checkpoint_of_a_scheduled_optimizer_loads_into_a_fresh_one(tmp_path: Path) -> None:
+    """Chapter 2's pattern: a scheduler adds 'initial_lr' to the saved groups; a fresh optimizer
+    of the same kind, without a scheduler, still takes the state."""
+    X, y = _blobs()
+    model = _model(seed=1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=2)
+    fit(
+        model,
+        F.cross_entropy,
+        optimizer,
+        _loader(X, y),
+        num_epochs=2,
+        scheduler=scheduler,
+        progress=False,
+    )
+    path = save_checkpoint(tmp_path / "net.pt", model, optimizer, epoch=2)
+    fresh = _model(seed=2)
+    fresh_optimizer = torch.optim.AdamW(fresh.parameters())
+    assert load_checkpoint(path, fresh, fresh_optimizer) == {"epoch": 2}
+    assert fresh_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
+    assert evaluate(fresh, _loader(X, y)) == evaluate(model, _loader(X, y))
+
+
 def test_checkpoint_errors(tmp_path: Path) -> None:
     model = _model()
     with pytest.raises(TypeError, match="metadata 'when'"):
@@ -228,7 +280,7 @@ def test_checkpoint_errors(tmp_path: Path) -> None:
     save_checkpoint(tmp_path / "a.pt", model, None)
     with pytest.raises(ValueError, match="no optimizer state"):
         load_checkpoint(tmp_path / "a.pt", model, torch.optim.SGD(model.parameters(), lr=0.1))
-    with pytest.raises(RuntimeError, match="size mismatch"):
+    with pytest.raises(ValueError, match="does not fit model: size mismatch for 0.weight"):
         load_checkpoint(
             tmp_path / "a.pt", nn.Sequential(nn.Linear(2, 9), nn.ReLU(), nn.Linear(9, 2))
         )
@@ -280,6 +332,14 @@ def test_data_parallel_matches_single_process() -> None:
     assert max((state[k] - single[k]).abs().max().item() for k in single) <= 1e-6
     # It did train.
     assert max((state[k] - initial[k]).abs().max().item() for k in single) > 1e-3
+
+
+def test_data_parallel_raises_training_diverged_for_nan_weights_after_training() -> None:
+    """Issue 18: fit raised TrainingDiverged, this path returned an all-NaN state dict."""
+    X, y = _blobs(64)
+    # Finite inputs, but steps of 1e35 overflow float32 within the first epoch.
+    with pytest.raises(TrainingDiverged, match=r"trained by train_data_parallel hold NaN or inf"):
+        train_data_parallel(_model(), X * 1e5, y, lr=1e35, batch_size=32, num_epochs=2)
 
 
 def test_data_parallel_rejects_bad_sizes() -> None:
