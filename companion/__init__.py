@@ -5,11 +5,12 @@ around it: seeding and the device (`setup`, `companion.runtime`), argument check
 (`companion.checks`), the offline guard (`companion.offline`), numbers for the prose
 (`glue`, `glue_fields`), data that ships with the book (`companion.data`), the shared
 figure style and plots (`companion.plots`), widget panels (`companion.widgets`), the
-supervised training loop with checkpoints and a data-parallel harness
-(`companion.training`), the k-armed bandit testbed (`companion.bandits`), environments,
-returns and episodes for the reinforcement-learning chapters (`companion.rl`) and the
-metrics that judge a generator (`companion.metrics`). `expect_error` shows an error on
-purpose (the articles' broken code) and lets the notebook go on.
+supervised training loop (`companion.training`), checkpoints (`companion.checkpoints`), a
+data-parallel harness (`companion.parallel`), the k-armed bandit testbed
+(`companion.bandits`), environments, returns and episodes for the reinforcement-learning
+chapters (`companion.rl`) and the metrics that judge a generator (`companion.metrics`).
+`expect_error` shows an error on purpose (the articles' broken code) and lets the notebook
+go on.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bad input to the library (every module but `companion.training`): a clear error, from companion.
+"""Bad input to the library (not training, checkpoints, parallel): a clear error, from companion.
 
 Issue 18: a probe of the public API found values passed straight into torch, NumPy or Gymnasium
 that silently gave nonsense (NaN Q-values answered with action 0, ``terminated='False'`` stored

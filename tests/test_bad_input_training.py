@@ -1,5 +1,5 @@
-"""Bad inputs for every public callable of `companion.training` (issue 18), and faults injected
-into checkpoints.
+"""Bad inputs for every public callable of `companion.training`, `companion.checkpoints` and
+`companion.parallel` (issue 18), and faults injected into checkpoints.
 
 Each bad input must raise a TypeError or ValueError (or companion's own `TrainingDiverged`,
 `CheckpointError`, `DeviceUnavailableError`, or FileNotFoundError for a missing file) from
@@ -40,40 +40,40 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import companion
-from companion import training
+from companion import checkpoints, parallel, training
+from companion.checkpoints import load_checkpoint, save_checkpoint
+from companion.parallel import ddp_worker, train_data_parallel
 from companion.training import (
     History,
     TrainingDiverged,
     amp_supported,
-    ddp_worker,
     evaluate,
     fit,
     keras_copy,
-    load_checkpoint,
     make_mlp,
     model_device,
-    save_checkpoint,
-    train_data_parallel,
 )
 
 CALLABLES_COVERED: frozenset[str] = frozenset(
-    f"companion.training.{name}"
-    for name in (
-        "CheckpointError",
-        "History",
-        "History.plot",
-        "TrainingDiverged",
-        "amp_supported",
-        "ddp_worker",
-        "evaluate",
-        "fit",
-        "keras_copy",
-        "load_checkpoint",
-        "make_mlp",
-        "model_device",
-        "save_checkpoint",
-        "train_data_parallel",
-    )
+    {
+        # companion.training
+        "companion.training.History",
+        "companion.training.History.plot",
+        "companion.training.TrainingDiverged",
+        "companion.training.amp_supported",
+        "companion.training.evaluate",
+        "companion.training.fit",
+        "companion.training.keras_copy",
+        "companion.training.make_mlp",
+        "companion.training.model_device",
+        # companion.checkpoints
+        "companion.checkpoints.CheckpointError",
+        "companion.checkpoints.load_checkpoint",
+        "companion.checkpoints.save_checkpoint",
+        # companion.parallel
+        "companion.parallel.ddp_worker",
+        "companion.parallel.train_data_parallel",
+    }
 )
 
 COMPANION = Path(companion.__file__).resolve().parent
@@ -215,9 +215,9 @@ def test_the_exception_classes_are_what_callers_catch() -> None:
     """TrainingDiverged is a RuntimeError (a run went wrong); CheckpointError a ValueError (the
     file given is unusable). Both take a message and nothing else is required of them."""
     assert issubclass(TrainingDiverged, RuntimeError)
-    assert issubclass(training.CheckpointError, ValueError)
+    assert issubclass(checkpoints.CheckpointError, ValueError)
     assert str(TrainingDiverged("loss is nan")) == "loss is nan"
-    assert str(training.CheckpointError("a.pt is damaged")) == "a.pt is damaged"
+    assert str(checkpoints.CheckpointError("a.pt is damaged")) == "a.pt is damaged"
 
 
 # ---------------------------------------------------------------- make_mlp
@@ -839,7 +839,7 @@ def test_a_flipped_byte_in_the_tensor_data_is_caught(tmp_path: Path, data: Any) 
     model = _model()
     untouched = _untouched(model)
     raises_clearly(
-        training.CheckpointError, lambda: load_checkpoint(path, model), str(path), "damaged"
+        checkpoints.CheckpointError, lambda: load_checkpoint(path, model), str(path), "damaged"
     )
     assert untouched()
 
@@ -852,7 +852,7 @@ def test_a_truncated_file_is_caught(tmp_path: Path, data: Any) -> None:
     model = _model()
     untouched = _untouched(model)
     raises_clearly(
-        training.CheckpointError, lambda: load_checkpoint(path, model), str(path), "damaged"
+        checkpoints.CheckpointError, lambda: load_checkpoint(path, model), str(path), "damaged"
     )
     assert untouched()
 
@@ -862,7 +862,7 @@ def test_a_truncated_file_is_caught(tmp_path: Path, data: Any) -> None:
 def test_a_file_that_is_no_checkpoint_is_caught(tmp_path: Path, junk: bytes) -> None:
     path = tmp_path / "junk.pt"
     path.write_bytes(junk)
-    raises_clearly(training.CheckpointError, lambda: load_checkpoint(path, _model()), str(path))
+    raises_clearly(checkpoints.CheckpointError, lambda: load_checkpoint(path, _model()), str(path))
 
 
 @pytest.mark.parametrize(
@@ -879,7 +879,7 @@ def test_a_torch_file_that_save_checkpoint_did_not_write(
 ) -> None:
     path = tmp_path / "other.pt"
     torch.save(content, path)
-    raises_clearly(training.CheckpointError, lambda: load_checkpoint(path, _model()), words)
+    raises_clearly(checkpoints.CheckpointError, lambda: load_checkpoint(path, _model()), words)
 
 
 def test_a_model_of_another_shape_is_left_untouched(tmp_path: Path) -> None:
@@ -957,7 +957,7 @@ def test_a_writer_killed_mid_write_leaves_the_old_checkpoint_and_no_orphan(tmp_p
         f"""
         import os, signal, torch
         from torch import nn
-        from companion import training
+        from companion import checkpoints
 
         def dying_save(obj, f, *args, **kwargs):
             # Half a checkpoint on disk, then the process is killed: no cleanup can run.
@@ -966,7 +966,7 @@ def test_a_writer_killed_mid_write_leaves_the_old_checkpoint_and_no_orphan(tmp_p
             os.kill(os.getpid(), signal.SIGKILL)
 
         torch.save = dying_save
-        training.save_checkpoint({str(path)!r}, nn.Linear(2, 2), None, version=2)
+        checkpoints.save_checkpoint({str(path)!r}, nn.Linear(2, 2), None, version=2)
         """
     )
     result = subprocess.run(
@@ -995,7 +995,7 @@ def test_a_write_that_fails_midway_leaves_the_old_checkpoint(tmp_path: Path, fau
         f.write(b"PK" + bytes(1000))
         raise fault("disk full")
 
-    with mock.patch.object(training.torch, "save", failing_save), pytest.raises(fault):
+    with mock.patch.object(checkpoints.torch, "save", failing_save), pytest.raises(fault):
         save_checkpoint(path, _model(seed=2), None, version=2)
     assert path.read_bytes() == old
     assert _temp_files(tmp_path) == []
@@ -1026,7 +1026,7 @@ def test_the_folder_is_synced_after_the_rename(tmp_path: Path) -> None:
         synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
         real_fsync(fd)
 
-    with mock.patch.object(training.os, "fsync", recording_fsync):
+    with mock.patch.object(checkpoints.os, "fsync", recording_fsync):
         save_checkpoint(tmp_path / "net.pt", _model(), None)
     assert synced == ["file", "folder"]
 
@@ -1177,18 +1177,20 @@ def test_ddp_refuses_a_nan_model_as_a_divergence(call: Any, index: int, value: f
     raises_clearly(TrainingDiverged, _ddp(call, model=model), "'0.weight'", "NaN")
 
 
-def test_the_suite_covers_every_public_callable_of_training() -> None:
-    """The premise of CALLABLES_COVERED: it names what training defines, nothing else."""
+def test_the_suite_covers_every_public_callable_of_its_modules() -> None:
+    """The premise of CALLABLES_COVERED: it names what training, checkpoints and parallel
+    define, nothing else."""
     defined = {
-        f"companion.training.{name}"
-        for name, value in vars(training).items()
+        f"{module.__name__}.{name}"
+        for module in (training, checkpoints, parallel)
+        for name, value in vars(module).items()
         if not name.startswith("_")
-        and getattr(value, "__module__", None) == "companion.training"
+        and getattr(value, "__module__", None) == module.__name__
         and (inspect.isfunction(value) or inspect.isclass(value))
     }
     defined |= {
-        f"companion.training.{cls.__name__}.{name}"
-        for cls in (History, TrainingDiverged, training.CheckpointError)
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in (History, TrainingDiverged, checkpoints.CheckpointError)
         for name, member in vars(cls).items()
         if not name.startswith("_") and inspect.isfunction(member)
     }

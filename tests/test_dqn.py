@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion import rl
+from companion.checkpoints import load_checkpoint, save_checkpoint
 from companion.rl.dqn import _numpy_plan, _torch_greedy
-from companion.training import load_checkpoint, save_checkpoint
 
 
 def small_q_net(seed: int = 0, hidden: int = 32) -> nn.Sequential:

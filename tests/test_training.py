@@ -1,5 +1,6 @@
-"""Unit tests of `companion.training`: networks (`make_mlp`, `keras_copy`), fit, evaluate,
-checkpoints and the DDP harness."""
+"""Unit tests of `companion.training`: networks (`make_mlp`, `keras_copy`), fit, evaluate and
+History. The checkpoints and the DDP harness have their own (test_checkpoints.py,
+test_parallel.py)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,8 @@ from companion.training import (
     evaluate,
     fit,
     keras_copy,
-    load_checkpoint,
     make_mlp,
     model_device,
-    save_checkpoint,
-    train_data_parallel,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,78 +219,6 @@ def test_model_device_errors() -> None:
         model_device(mixed)
 
 
-def test_checkpoint_round_trip(tmp_path: Path) -> None:
-    X, y = _blobs()
-    model = _model(seed=1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    fit(model, F.cross_entropy, optimizer, _loader(X, y), num_epochs=2, progress=False)
-    path = save_checkpoint(
-        tmp_path / "net.pt", model, optimizer, epoch=2, note="blobs", sizes=[2, 8, 2]
-    )
-    assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]  # no temp file left behind
-
-    fresh = _model(seed=2)
-    fresh_optimizer = torch.optim.Adam(fresh.parameters(), lr=0.01)
-    meta = load_checkpoint(path, fresh, fresh_optimizer)
-    assert meta == {"epoch": 2, "note": "blobs", "sizes": [2, 8, 2]}
-    for key, value in model.state_dict().items():
-        assert torch.equal(value, fresh.state_dict()[key])
-    assert (
-        fresh_optimizer.state_dict()["state"][0]["step"]
-        == optimizer.state_dict()["state"][0]["step"]
-    )
-    assert evaluate(fresh, _loader(X, y)) == evaluate(model, _loader(X, y))
-
-
-def test_checkpoint_of_a_scheduled_optimizer_loads_into_a_fresh_one(tmp_path: Path) -> None:
-    """Chapter 2's pattern: a scheduler adds 'initial_lr' to the saved groups; a fresh optimizer
-    of the same kind, without a scheduler, still takes the state."""
-    X, y = _blobs()
-    model = _model(seed=1)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=2)
-    fit(
-        model,
-        F.cross_entropy,
-        optimizer,
-        _loader(X, y),
-        num_epochs=2,
-        scheduler=scheduler,
-        progress=False,
-    )
-    path = save_checkpoint(tmp_path / "net.pt", model, optimizer, epoch=2)
-    fresh = _model(seed=2)
-    fresh_optimizer = torch.optim.AdamW(fresh.parameters())
-    assert load_checkpoint(path, fresh, fresh_optimizer) == {"epoch": 2}
-    assert fresh_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
-    assert evaluate(fresh, _loader(X, y)) == evaluate(model, _loader(X, y))
-
-
-def test_checkpoint_errors(tmp_path: Path) -> None:
-    model = _model()
-    with pytest.raises(TypeError, match="metadata 'when'"):
-        save_checkpoint(tmp_path / "a.pt", model, None, when=object())
-    assert list(tmp_path.iterdir()) == []
-    with pytest.raises(FileNotFoundError, match="folder"):
-        save_checkpoint(tmp_path / "missing" / "a.pt", model, None)
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        load_checkpoint(tmp_path / "nothing.pt", model)
-    save_checkpoint(tmp_path / "a.pt", model, None)
-    with pytest.raises(ValueError, match="no optimizer state"):
-        load_checkpoint(tmp_path / "a.pt", model, torch.optim.SGD(model.parameters(), lr=0.1))
-    with pytest.raises(ValueError, match="does not fit model: size mismatch for 0.weight"):
-        load_checkpoint(
-            tmp_path / "a.pt", nn.Sequential(nn.Linear(2, 9), nn.ReLU(), nn.Linear(9, 2))
-        )
-
-
-def test_overwriting_a_checkpoint_replaces_it(tmp_path: Path) -> None:
-    path = tmp_path / "a.pt"
-    save_checkpoint(path, _model(seed=1), None, version=1)
-    save_checkpoint(path, _model(seed=2), None, version=2)
-    assert load_checkpoint(path, _model()) == {"version": 2}
-
-
 def test_history_plot_draws_both_panels() -> None:
     import matplotlib.pyplot as plt
 
@@ -303,62 +229,6 @@ def test_history_plot_draws_both_panels() -> None:
     # Losses on a log axis, accuracies (fractions up to 1) on a linear one.
     assert ax_loss.get_yscale() == "log" and ax_accuracy.get_yscale() == "linear"
     plt.close("all")
-
-
-def _single_process_sgd(
-    model: nn.Module, X: torch.Tensor, y: torch.Tensor, lr: float, batch_size: int, num_epochs: int
-) -> nn.Module:
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(num_epochs):
-        for start in range(0, len(X), batch_size):
-            loss = F.cross_entropy(
-                model(X[start : start + batch_size]), y[start : start + batch_size]
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return model
-
-
-def test_data_parallel_matches_single_process() -> None:
-    X, y = _blobs(128)
-    model = _model()
-    initial = {k: v.clone() for k, v in model.state_dict().items()}
-    state = train_data_parallel(model, X, y, lr=0.5, batch_size=32, num_epochs=2)
-    # The caller's model is left untouched.
-    for key, value in model.state_dict().items():
-        assert torch.equal(value, initial[key])
-    single = _single_process_sgd(model, X, y, lr=0.5, batch_size=32, num_epochs=2).state_dict()
-    assert max((state[k] - single[k]).abs().max().item() for k in single) <= 1e-6
-    # It did train.
-    assert max((state[k] - initial[k]).abs().max().item() for k in single) > 1e-3
-
-
-def test_data_parallel_raises_training_diverged_for_nan_weights_after_training() -> None:
-    """Issue 18: fit raised TrainingDiverged, this path returned an all-NaN state dict."""
-    X, y = _blobs(64)
-    # Finite inputs, but steps of 1e35 overflow float32 within the first epoch.
-    with pytest.raises(TrainingDiverged, match=r"trained by train_data_parallel hold NaN or inf"):
-        train_data_parallel(_model(), X * 1e5, y, lr=1e35, batch_size=32, num_epochs=2)
-
-
-def test_data_parallel_rejects_bad_sizes() -> None:
-    X, y = _blobs(100)
-    model = _model()
-    with pytest.raises(ValueError, match="multiple of world_size"):
-        train_data_parallel(model, X, y, lr=0.1, batch_size=25, num_epochs=1)
-    with pytest.raises(ValueError, match="multiple of batch_size"):
-        train_data_parallel(model, X, y, lr=0.1, batch_size=32, num_epochs=1)
-    with pytest.raises(ValueError, match="^lr must be a finite number > 0, got -1.0"):
-        train_data_parallel(model, X, y, lr=-1.0, batch_size=20, num_epochs=1)
-    with pytest.raises(TypeError, match="^lr must be a finite number > 0, got str"):
-        train_data_parallel(model, X, y, lr="0.1", batch_size=20, num_epochs=1)
-    with pytest.raises(TypeError, match="^batch_size must be an integer >= 1, got float"):
-        train_data_parallel(model, X, y, lr=0.1, batch_size=20.0, num_epochs=1)
-    with pytest.raises(ValueError, match="same n"):
-        train_data_parallel(model, X, y[:50], lr=0.1, batch_size=20, num_epochs=1)
-    with pytest.raises(ValueError, match="num_epochs"):
-        train_data_parallel(model, X, y, lr=0.1, batch_size=20, num_epochs=0)
 
 
 # ---------------------------------------------------------------- make_mlp
