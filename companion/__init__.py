@@ -47,7 +47,8 @@ def setup(seed: int = 0, device: str | torch.device | None = None) -> Runtime:
     The one call at the top of every chapter. It composes the concerns that live in
     their own modules: `runtime` seeds Python's `random`, NumPy, torch and TensorFlow
     and picks the device (`device` if given, else ``$BOOK_DEVICE``, else the first of
-    CUDA, MPS, CPU this machine has); `plots` sets the shared figure style; with
+    CUDA, MPS, CPU this machine has); `plots` sets the shared figure style and gives every
+    figure shown from here on an alt text that says what it shows; with
     ``BOOK_OFFLINE=1`` in the environment, `offline` refuses every non-loopback
     connection from here on (the book must never download at run time).
     """
@@ -59,6 +60,7 @@ def setup(seed: int = 0, device: str | torch.device | None = None) -> Runtime:
     from companion import plots
 
     plots.use_style()
+    plots.describe_figures_in_outputs()
     # pygame (it draws CartPole's frames) prints a greeting when first imported; keep
     # the pages to the chapter.
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

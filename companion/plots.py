@@ -1,8 +1,9 @@
-"""The book's shared figure style and the plots several chapters draw."""
+"""The book's shared figure style, the alt text of its figures, the plots several chapters draw."""
 
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from typing import Any, Callable, Mapping, Sequence
 
 import matplotlib as mpl
@@ -10,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import Animation
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from companion.checks import (
     check_bool,
@@ -19,6 +22,15 @@ from companion.checks import (
     check_instance,
     check_int,
 )
+
+# The Okabe-Ito palette, which stays distinguishable with every common colour-vision deficiency:
+# M. Okabe and K. Ito (2008), "Color Universal Design (CUD): how to make figures and presentations
+# that are friendly to colorblind people", https://jfly.uni-koeln.de/color/ ; also B. Wong (2011),
+# "Points of view: Color blindness", Nature Methods 8, 441, https://doi.org/10.1038/nmeth.1618.
+# Its black is left out, as the chapters draw markers and reference points in black (and reference
+# lines in grey); its yellow comes last, as thin yellow lines are faint on white. In order: blue,
+# orange, bluish green, vermillion, reddish purple, sky blue, yellow.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
 STYLE = {
     "figure.figsize": (7.0, 4.0),
@@ -34,6 +46,8 @@ STYLE = {
     "axes.spines.right": False,
     "legend.frameon": False,
     "lines.linewidth": 1.8,
+    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+    # viridis reads in order of lightness, also in grey and with a colour-vision deficiency.
     "image.cmap": "viridis",
 }
 
@@ -45,6 +59,99 @@ Curve = (
 def use_style() -> None:
     """Apply the shared style to every figure drawn from now on (`companion.setup` calls this)."""
     mpl.rcParams.update(STYLE)
+
+
+# A figure with more panels than this is described as a list of them, without their numbers.
+MAX_NUMBERED_PANELS = 6
+
+
+def _spoken(text: str) -> str:
+    """A label as a screen reader should read it: mathtext's $, braces, font commands and
+    backslashes dropped (``$\\theta_{\\mathrm{area}}$`` is read "theta_area"), whitespace
+    collapsed."""
+    text = re.sub(r"\\(math[a-z]+|text[a-z]*|operatorname|boldsymbol)\b", "", text)
+    return " ".join(re.sub(r"[$\\{}]", "", text).split())
+
+
+def _legend_entries(legend: Legend) -> str:
+    return "legend: " + ", ".join(_spoken(text.get_text()) for text in legend.get_texts())
+
+
+def _describe_axes(ax: Axes) -> str:
+    """One panel in words: its title, y label against x label, and its legend's entries."""
+    titles = [ax.get_title(loc) for loc in ("center", "left", "right")]
+    title = _spoken(next((text for text in titles if text), ""))
+    xlabel, ylabel = _spoken(ax.get_xlabel()), _spoken(ax.get_ylabel())
+    details = []
+    if xlabel and ylabel:
+        details.append(f"{ylabel} against {xlabel}")
+    elif xlabel or ylabel:
+        details.append(xlabel or ylabel)
+    elif ax.images and not title:
+        details.append("an image")
+    if ax.get_legend() is not None:
+        details.append(_legend_entries(ax.get_legend()))
+    return ": ".join(part for part in (title, "; ".join(details)) if part)
+
+
+def figure_alt_text(figure: Figure) -> str:
+    """What `figure` shows, in words, for the alt text of its image: built from the figure itself.
+
+    The suptitle, then for each panel (each visible Axes) its title, its y label against its x
+    label and its legend's entries (``"Loss: loss against step; legend: lr 0.1, lr 0.01"``), then
+    a legend of the whole figure. The title and labelled axes that the style guide asks of every
+    figure are what make this say something; a figure with none reads "A figure without title
+    or axis labels".
+    """
+    check_instance("figure", figure, Figure, "a matplotlib Figure")
+    panels = [
+        text for text in (_describe_axes(ax) for ax in figure.axes if ax.get_visible()) if text
+    ]
+    if len(panels) > MAX_NUMBERED_PANELS:
+        # A grid of small multiples (digits, samples): "Panel 17: 8 (89%)" forty times is noise.
+        panels = [f"{len(panels)} panels: " + "; ".join(panels)]
+    elif len(panels) > 1:
+        panels = [f"Panel {number}: {text}" for number, text in enumerate(panels, start=1)]
+    suptitle = _spoken(figure.get_suptitle())
+    legends = [_legend_entries(legend) for legend in figure.legends]
+    sentences = [text for text in (suptitle, *panels, *legends) if text]
+    if not sentences:
+        return "A figure without title or axis labels"
+    return ". ".join(sentences)
+
+
+def _png_with_alt_text(figure: Figure) -> tuple[str, dict[str, str]] | None:
+    """The figure's PNG as the inline backend makes it, and its alt text as metadata.
+
+    None for an empty figure, which IPython shows as nothing rather than a blank area.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    # The inline backend's call; base64 needs IPython >= 7.29 (Colab has 7.34).
+    png = print_figure(figure, "png", bbox_inches="tight", base64=True)
+    if png is None:
+        return None
+    return png, {"alt": figure_alt_text(figure)}
+
+
+def describe_figures_in_outputs() -> None:
+    """From now on, every figure IPython shows carries its alt text (`companion.setup` calls this).
+
+    A figure's PNG output gets the metadata ``{"alt": figure_alt_text(figure)}``: the key that
+    ``IPython.display.Image(alt=...)`` writes and nbconvert's HTML puts on the ``<img>``; the
+    book's extension book/_ext/figure_alt_text.py does the same for the rendered book. Outside
+    IPython (a script, the tests) this does nothing.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    # The inline backend registers its own PNG formatter for Figure when it is first imported (on
+    # the first figure), which would replace ours: import it now, so that ours is registered last.
+    if "matplotlib_inline" in mpl.get_backend():
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_alt_text)
 
 
 def _new_axes(ax: Axes | None) -> Axes:
@@ -247,8 +354,10 @@ def animation_html(animation: Animation, default_mode: str = "loop") -> str:
 
     Needs no ffmpeg, unlike ``to_html5_video``. matplotlib's player links its icon font
     from a CDN, which an offline page cannot load: the link is dropped and each icon
-    replaced by a Unicode symbol. Show the result with ``IPython.display.HTML``.
-    `default_mode` is what the player does at the end: "loop", "once" or "reflect".
+    replaced by a Unicode symbol. Its frame and its frame slider get what a screen reader
+    reads: the frame the animation's figure's alt text (`figure_alt_text`), the slider a
+    name. Show the result with ``IPython.display.HTML``. `default_mode` is what the player
+    does at the end: "loop", "once" or "reflect".
     """
     check_instance("animation", animation, Animation, "a matplotlib Animation")
     default_mode = check_choice("default_mode", default_mode, ("loop", "once", "reflect"))
@@ -256,8 +365,14 @@ def animation_html(animation: Animation, default_mode: str = "loop") -> str:
     html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', "", html)
     for icon, symbol in _PLAYER_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', symbol)
-    if "font-awesome" in html or '<i class="fa' in html:
+    # Animation keeps its figure in `_fig`; there is no public accessor.
+    alt = html_escape(f"Animation. {figure_alt_text(animation._fig)}", quote=True)
+    html, num_images = re.subn(r'<img id="_anim_img', f'<img alt="{alt}" id="_anim_img', html)
+    html, num_sliders = re.subn(
+        r'<input id="_anim_slider', '<input aria-label="Frame" id="_anim_slider', html
+    )
+    if "font-awesome" in html or '<i class="fa' in html or (num_images, num_sliders) != (1, 1):
         raise RuntimeError(
-            "matplotlib's animation player changed: update companion.plots._PLAYER_ICONS"
+            "matplotlib's animation player changed: update companion.plots.animation_html"
         )
     return html

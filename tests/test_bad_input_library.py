@@ -80,12 +80,20 @@ CALLABLES_COVERED: frozenset[str] = frozenset(
         "companion.widgets.Explorer",
         "companion.widgets.Explorer.run",
         "companion.widgets.explore",
+        "companion.widgets.Frame",
+        "companion.widgets.Frame.html",
+        "companion.widgets.frame",
+        "companion.widgets.FrameExplorer",
+        "companion.widgets.FrameExplorer.select",
+        "companion.widgets.explore_frames",
         # companion.plots
         "companion.plots.use_style",
         "companion.plots.plot_curves",
         "companion.plots.plot_loss_curves",
         "companion.plots.plot_loss_contour",
         "companion.plots.animation_html",
+        "companion.plots.figure_alt_text",
+        "companion.plots.describe_figures_in_outputs",
         # companion.data
         "companion.data.HousePrices",
         "companion.data.HousePrices.standardize",
@@ -148,6 +156,7 @@ WITHOUT_USER_DATA = {
     "companion.offline.block_network": "takes no argument (and would cut this process off)",
     "companion.offline.network_blocked": "takes no argument",
     "companion.plots.use_style": "takes no argument",
+    "companion.plots.describe_figures_in_outputs": "takes no argument",
     "companion.data.load_ames": "takes no argument",
     "companion.data.HousePrices": "a record load_house_prices builds from checked arguments",
     "companion.data.Digits": "a record load_digits_split builds from checked arguments",
@@ -338,6 +347,15 @@ def explorer() -> widgets.Explorer:
 
 
 _ANIMATIONS: list[FuncAnimation] = []
+
+
+def a_frame() -> widgets.Frame:
+    figure = plt.figure(figsize=(1, 1))
+    return widgets.frame(figure, "a caption")
+
+
+def frame_explorer() -> widgets.FrameExplorer:
+    return widgets.FrameExplorer({1: a_frame(), 2: a_frame()}, ("n",))
 
 
 def animation() -> FuncAnimation:
@@ -760,6 +778,90 @@ CASES = [
         NOT_A_BOOL,
         r"^run_button must be True or False",
     ),
+    Case(
+        "companion.widgets.Frame",
+        "png",
+        lambda v: widgets.Frame(v, "caption", "alt"),
+        st.one_of(NOT_A_STRING, st.sampled_from([b"", b"GIF89a", "\x89PNG"])),
+        r"^(png must be PNG bytes|png must be the bytes of a PNG)",
+    ),
+    Case(
+        "companion.widgets.Frame",
+        "caption",
+        lambda v: widgets.Frame(a_frame().png, v, "alt"),
+        st.one_of(NOT_A_STRING, st.sampled_from(["", "  ", "\n"])),
+        r"^(caption must be a string|a frame needs a non-empty caption)",
+    ),
+    Case(
+        "companion.widgets.Frame.html",
+        "value_label",
+        lambda v: a_frame().html(v),
+        NOT_A_STRING,
+        r"^value_label must be a string",
+    ),
+    Case(
+        "companion.widgets.frame",
+        "figure",
+        lambda v: widgets.frame(v, "caption"),
+        st.one_of(NOT_A_STRING, st.just(np.zeros((4, 4))), st.just("figure.png")),
+        r"^figure must be a matplotlib Figure",
+    ),
+    Case(
+        "companion.widgets.frame",
+        "dpi",
+        lambda v: widgets.frame(plt.figure(figsize=(1, 1)), "caption", dpi=v),
+        bad_ints(20, 300),
+        r"^dpi must be an integer in \[20, 300\]",
+    ),
+    Case(
+        "companion.widgets.frame",
+        "colors",
+        lambda v: widgets.frame(plt.figure(figsize=(1, 1)), "caption", colors=v),
+        bad_ints(2, 256),
+        r"^colors must be an integer in \[2, 256\]",
+    ),
+    Case(
+        "companion.widgets.FrameExplorer",
+        "frames",
+        lambda v: widgets.FrameExplorer(v, ("n",)),
+        st.sampled_from([{}, [], None, "frames", {1: "a frame"}, {1: None}]),
+        r"^(frames must be a mapping|explore_frames needs frames|frames\[1\] must be a Frame)",
+    ),
+    Case(
+        "companion.widgets.FrameExplorer",
+        "labels",
+        lambda v: widgets.FrameExplorer({1: a_frame(), 2: a_frame()}, v),
+        st.sampled_from([(), ("a", "b", "c"), ("a", 1), "n", None, ["n"]]),
+        r"^(labels must be a tuple|labels must be one or two strings|with two slider labels)",
+    ),
+    Case(
+        "companion.widgets.FrameExplorer.select",
+        "key",
+        lambda v: frame_explorer().select(v),
+        st.sampled_from([0, 3, "1", None, (1, 2), 1.5]),
+        r"^key must be one of the frames' keys",
+    ),
+    Case(
+        "companion.widgets.explore_frames",
+        "label",
+        lambda v: widgets.explore_frames({1: a_frame(), 2: a_frame()}, label=v),
+        st.sampled_from([None, 1, ("a",), ("a", "b", "c"), ("a", 2), ["a", "b"]]),
+        r"^label must be a string or a pair of strings",
+    ),
+    Case(
+        "companion.widgets.explore_frames",
+        "default",
+        lambda v: widgets.explore_frames({1: a_frame(), 2: a_frame()}, label="n", default=v),
+        st.sampled_from([0, 3, "1", (1, 2), 1.5]),
+        r"^default must be one of the frames' keys",
+    ),
+    Case(
+        "companion.widgets.explore_frames",
+        "format_value",
+        lambda v: widgets.explore_frames({1: a_frame(), 2: a_frame()}, label="n", format_value=v),
+        st.one_of(NOT_A_STRING, st.just(lambda value: "same")),
+        r"^(format_value must be callable|format_value must give each value)",
+    ),
     # ------------------------------------------------ plots
     Case(
         "companion.plots.plot_curves",
@@ -927,6 +1029,13 @@ CASES = [
         plots.animation_html,
         st.one_of(NOT_A_STRING, st.just("<html>")),
         r"^animation must be a matplotlib Animation",
+    ),
+    Case(
+        "companion.plots.figure_alt_text",
+        "figure",
+        plots.figure_alt_text,
+        st.one_of(NOT_A_STRING, st.sampled_from([plt, "figure"])),
+        r"^figure must be a matplotlib Figure",
     ),
     Case(
         "companion.plots.animation_html",

@@ -1,4 +1,5 @@
-"""Unit tests of `companion.plots`: the shared style, curves, loss curves and loss contours."""
+"""Unit tests of `companion.plots`: the shared style, figures' alt text, curves, loss curves and
+loss contours."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import base64  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -15,7 +18,10 @@ import pytest  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 
 from companion.plots import (  # noqa: E402
+    OKABE_ITO,
     STYLE,
+    describe_figures_in_outputs,
+    figure_alt_text,
     plot_curves,
     plot_loss_contour,
     plot_loss_curves,
@@ -49,6 +55,96 @@ def test_style_reaches_new_figures() -> None:
     fig, ax = plt.subplots()
     assert tuple(fig.get_size_inches()) == STYLE["figure.figsize"]
     assert not ax.spines["top"].get_visible()
+
+
+def test_lines_cycle_through_the_okabe_ito_colours() -> None:
+    """The colour-blind-safe palette, without black and grey, which reference lines use."""
+    use_style()
+    _, ax = plt.subplots()
+    colours = [ax.plot([0, 1])[0].get_color() for _ in OKABE_ITO]
+    assert [colour.lower() for colour in colours] == [colour.lower() for colour in OKABE_ITO]
+    assert not {"#000000", "#808080"} & {colour.lower() for colour in OKABE_ITO}
+
+
+# ---------------------------------------------------------------- alt text
+
+
+def test_alt_text_says_title_axes_and_legend() -> None:
+    _, ax = plt.subplots()
+    ax.plot([1.0, 0.5], label="lr 0.1")
+    ax.plot([1.0, 0.9], label="lr 0.01")
+    ax.set(title="Training loss", xlabel="step", ylabel="loss")
+    ax.legend()
+    assert figure_alt_text(ax.figure) == (
+        "Training loss: loss against step; legend: lr 0.1, lr 0.01"
+    )
+
+
+def test_alt_text_numbers_the_panels_after_the_suptitle() -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    fig.suptitle("Two learning rates")
+    left.set(title="lr 0.1", xlabel="step", ylabel="loss")
+    right.set(xlabel="step")
+    assert figure_alt_text(fig) == (
+        "Two learning rates. Panel 1: lr 0.1: loss against step. Panel 2: step"
+    )
+
+
+def test_alt_text_reads_math_labels_without_markup() -> None:
+    _, ax = plt.subplots()
+    ax.set(xlabel=r"$\theta_{\mathrm{area}}$", ylabel=r"$p_{data}$ (density)")
+    assert figure_alt_text(ax.figure) == "p_data (density) against theta_area"
+
+
+def test_alt_text_lists_a_grid_of_many_panels_without_numbering_them() -> None:
+    fig, axes = plt.subplots(2, 5)
+    fig.suptitle("One image per class")
+    for digit, ax in enumerate(axes.flat):
+        ax.imshow(np.eye(3))
+        ax.set_title(str(digit))
+    assert figure_alt_text(fig) == "One image per class. 10 panels: 0; 1; 2; 3; 4; 5; 6; 7; 8; 9"
+
+
+def test_alt_text_of_images_hidden_panels_and_figure_legends() -> None:
+    fig, (image_ax, hidden_ax) = plt.subplots(1, 2)
+    image_ax.imshow(np.eye(3))
+    image_ax.axis("off")
+    hidden_ax.set(title="not shown")
+    hidden_ax.set_visible(False)
+    assert figure_alt_text(fig) == "an image"
+    image_ax.set_title("A digit")
+    image_ax.plot([0, 1], label="diagonal")
+    fig.legend()
+    assert figure_alt_text(fig) == "A digit. legend: diagonal"
+
+
+def test_alt_text_of_a_figure_without_any_text_says_so() -> None:
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    assert figure_alt_text(fig) == "A figure without title or axis labels"
+
+
+def test_figures_shown_in_ipython_carry_their_alt_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PNG output of a figure gets {"alt": ...} metadata, the key nbconvert reads."""
+    import IPython
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    describe_figures_in_outputs()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    ax.set(title="A line", xlabel="x", ylabel="y")
+    data, metadata = shell.display_formatter.format(fig)
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
+    assert metadata["image/png"] == {"alt": "A line: y against x"}
+
+
+def test_outside_ipython_figure_outputs_are_left_alone() -> None:
+    import IPython
+
+    assert IPython.get_ipython() is None
+    describe_figures_in_outputs()
 
 
 # ---------------------------------------------------------------- curves
@@ -264,3 +360,18 @@ def test_animation_html_is_self_contained() -> None:
     assert "http://" not in html and "https://" not in html
     assert html.count("<img") == 1 and "▶" in html and "❚❚" in html
     assert 'class="fa' not in html
+
+
+def test_animation_html_names_its_frame_and_its_slider() -> None:
+    from matplotlib.animation import FuncAnimation
+
+    from companion.plots import animation_html
+
+    fig, ax = plt.subplots()
+    ax.set_title("A <moving> line")
+    (line,) = ax.plot([0, 1], [0, 0])
+    movie = FuncAnimation(fig, lambda i: line.set_ydata([i, i]) or (line,), frames=3)
+    html = animation_html(movie)
+    plt.close(fig)
+    assert '<img alt="Animation. A &lt;moving&gt; line" id="_anim_img' in html
+    assert '<input aria-label="Frame" id="_anim_slider' in html

@@ -4,8 +4,9 @@ The build runs exactly like `make book` (`jupyter-book build . -W -n --keep-goin
 BOOK_OFFLINE=1; execution is cached, so an unchanged rebuild takes seconds). Then every page in
 _toc.yml is opened from file:// and checked: math typeset by the vendored MathJax, figures loaded,
 no error output (the articles' broken code runs inside `expect_error`), no stderr output, every
-glued number present as myst-nb formats it, widgets rendered, and nothing requested from the
-network.
+glued number present as myst-nb formats it, widgets rendered, nothing requested from the
+network, one search box, alt text on every figure, and no serious or critical accessibility
+violation found by axe-core (vendored in tests/_vendor/axe-core).
 
 Needs Debian's `chromium` and `chromium-driver`; without them these tests are skipped, except
 when CI=true, where they fail. Deselect the whole module with `-m "not book"`.
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.book
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
+# axe-core, the accessibility checker, vendored (tests/_vendor/axe-core/README.md): no network.
+AXE_JS = ROOT / "tests" / "_vendor" / "axe-core" / "axe.min.js"
 GLUE_DIR = BUILD_DIR / "jupyter_execute"
 SCREENSHOT_DIR = BUILD_DIR / "screenshots"  # ignored by git, like all of _build
 PAGE_TIMEOUT_S = 60
@@ -244,14 +247,18 @@ def load(driver: Any, url: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return requests, failed
 
 
-@pytest.fixture(scope="module", params=DOCNAMES)
-def page(request: pytest.FixtureRequest, browser: Any) -> Page:
-    """One page of the book, loaded and settled: pytest runs all checks of a page in a row."""
-    docname = request.param
+def open_page(browser: Any, docname: str) -> Page:
+    """The built page of `docname`, loaded and settled in `browser`."""
     html = HTML_DIR / f"{docname}.html"
     assert html.exists(), f"{html.relative_to(ROOT)} was not built (is {docname} in _toc.yml?)"
     requests, failed = load(browser, html.as_uri())
     return Page(docname, source_path(docname), browser, html.as_uri(), requests, failed)
+
+
+@pytest.fixture(scope="module", params=DOCNAMES)
+def page(request: pytest.FixtureRequest, browser: Any) -> Page:
+    """One page of the book, loaded and settled: pytest runs all checks of a page in a row."""
+    return open_page(browser, request.param)
 
 
 # ---------------------------------------------------------------- the build
@@ -371,6 +378,104 @@ def test_widgets_render(page: Page) -> None:
         ".filter(v => v.parentElement.querySelector('.widget-subarea .jupyter-widgets')).length"
     )
     assert rendered == views, f"{page.docname}: {rendered} of {views} widget views rendered"
+
+
+def test_one_search_box(page: Page) -> None:
+    """One search box, the sidebar's, and no header strip above the page holding another.
+
+    pydata-sphinx-theme 0.17 adds a header with its own search field unless `navbar_persistent`
+    is set (_config.yml sets it to nothing).
+    """
+    visible_search_boxes = page.js(
+        "return Array.from(document.querySelectorAll("
+        "'.search-button-field, .bd-search, input[type=search]'))"
+        ".filter(e => e.getClientRects().length > 0)"
+        ".map(e => e.closest('[id]') ? e.closest('[id]').id : e.tagName)"
+    )
+    assert visible_search_boxes == ["pst-primary-sidebar"], (
+        f"{page.docname}: visible search boxes inside {visible_search_boxes}; expected one, "
+        "in the primary sidebar"
+    )
+    header_height = page.js(
+        "const header = document.querySelector('#pst-header');"
+        "return header ? header.getBoundingClientRect().height : 0"
+    )
+    assert header_height == 0, f"{page.docname}: a header strip {header_height} px high"
+
+
+def test_sidebar_button_hides_the_sidebar(page: Page) -> None:
+    """The article header's menu button hides the sidebar and shows it again.
+
+    With pydata-sphinx-theme's header strip drawn (see `test_one_search_box`), the theme's script
+    bound the button hidden in that strip, and this one did nothing.
+    """
+    sidebar_shown = (
+        "return getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility"
+        " === 'visible'"
+    )
+    click = "document.querySelector('.bd-header-article .primary-toggle').click()"
+    assert page.js(sidebar_shown), f"{page.docname}: the sidebar is hidden on a wide window"
+    page.js(click)
+    time.sleep(0.5)
+    hidden = not page.js(sidebar_shown)
+    page.js(click)
+    time.sleep(0.5)
+    shown_again = page.js(sidebar_shown)
+    # The theme marks scrollable code blocks focusable for the width it last measured, which the
+    # toggling may have changed: the next tests get the page as a reader opens it.
+    load(page.driver, page.url)
+    assert hidden and shown_again, (
+        f"{page.docname}: the menu button does not hide and show the sidebar"
+    )
+
+
+def test_figures_have_alt_text(page: Page) -> None:
+    """Every image in the page's content has alt text that says what it shows, not a file name.
+
+    A chapter's figures take theirs from the figure itself (companion.plots.figure_alt_text, put
+    on the page by book/_ext/figure_alt_text.py).
+    """
+    alts = page.js(
+        "return Array.from(document.querySelectorAll('.bd-article img'))"
+        ".map(i => [i.getAttribute('src').slice(0, 80), i.getAttribute('alt')])"
+    )
+    file_name = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
+    bad = [(src, alt) for src, alt in alts if not alt or not alt.strip() or file_name.search(alt)]
+    assert not bad, f"{page.docname}: images without alt text saying what they show: {bad[:5]}"
+
+
+# Impacts that fail the audit; axe-core's others are "moderate" and "minor".
+FAILING_IMPACTS = ("serious", "critical")
+THEME_SETTLE_S = 0.5
+
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']})
+  .then(results => done(results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(' '))}))))
+  .catch(err => done([{id: 'axe-error', impact: 'critical', help: String(err), targets: []}]));
+"""
+
+
+def test_no_serious_accessibility_violations(page: Page) -> None:
+    """axe-core finds no serious or critical accessibility violation on the page.
+
+    axe-core (vendored, tests/_vendor/axe-core) runs its default rules (WCAG 2 A and AA and its
+    best practices) in the page as a reader's browser shows it, widgets and math rendered.
+    """
+    page.js(AXE_JS.read_text(encoding="utf-8"))
+    # The theme makes scrollable code blocks and outputs focusable 300 ms after the page last
+    # changed (pydata-sphinx-theme's debounce); widgets may have drawn just before.
+    time.sleep(THEME_SETTLE_S)
+    violations = page.driver.execute_async_script(RUN_AXE)
+    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    report = "\n".join(
+        f"  {v['id']} ({v['impact']}, {len(v['targets'])} element(s)): {v['help']}; "
+        f"e.g. {v['targets'][:3]}"
+        for v in failing
+    )
+    assert not failing, f"{page.docname}: accessibility violations:\n{report}"
 
 
 def test_nothing_loaded_from_the_network(page: Page) -> None:

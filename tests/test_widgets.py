@@ -19,8 +19,11 @@ from companion.widgets import (  # noqa: E402
     ChoiceControl,
     Explorer,
     FloatControl,
+    Frame,
     IntControl,
     explore,
+    explore_frames,
+    frame,
 )
 
 
@@ -306,3 +309,152 @@ def test_run_moves_the_widgets_to_the_values_used_without_running_twice() -> Non
     assert len(recorder.calls) == 2  # moving the widgets did not trigger another run
     explorer.widgets["num_steps"].value = 7  # a later slider move keeps the override
     assert recorder.calls[-1] == {"alpha": 1.0, "num_steps": 7, "optimizer": "adam"}
+
+
+# ---------------------------------------------------------------- precomputed frames
+
+
+def _figure(value: float) -> Figure:
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, value])
+    ax.set(xlabel="step", ylabel="loss")
+    return fig
+
+
+def _frames(values: list[Any]) -> dict[Any, Frame]:
+    return {
+        v: frame(_figure(float(np.sum(v))), f"value {v}", f"a line rising to {v}") for v in values
+    }
+
+
+def test_frame_renders_a_png_and_closes_the_figure() -> None:
+    fig = _figure(1.0)
+    result = frame(fig, "α = 1: loss 0.5", "a rising line")
+    assert result.png.startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)
+    # Without an alt text, the figure's own description, then the caption.
+    assert frame(_figure(1.0), "caption only").alt == "loss against step. caption only"
+    html = result.html("1")
+    assert 'alt="a rising line"' in html and "<figcaption>α = 1: loss 0.5</figcaption>" in html
+    assert 'data-value="1"' in html and "data:image/png;base64," in html
+
+
+def test_frame_html_escapes_text() -> None:
+    html = frame(_figure(1.0), 'a < b & "c"', "x > y").html("<1>")
+    assert "a &lt; b &amp; &quot;c&quot;" in html and 'alt="x &gt; y"' in html
+    assert 'data-value="&lt;1&gt;"' in html
+
+
+def test_one_slider_is_linked_to_a_stack_in_the_browser() -> None:
+    values = [0.1, 0.2, 0.5, 1.0, 2.0]
+    explorer = explore_frames(_frames(values), label="ε", default=0.5)
+    (slider,) = explorer.sliders
+    assert slider.description == "ε" and [label for label, _ in slider.options] == [
+        str(v) for v in values
+    ]
+    assert slider.index == 2
+    stack = explorer.box.children[-1]
+    assert isinstance(stack, widgets.Stack) and stack.selected_index == 2
+    # The front end keeps the two in step: a jslink from the slider's index to the stack's.
+    (link,) = explorer.links
+    assert link.source == (slider, "index") and link.target == (stack, "selected_index")
+    for i, value in enumerate(values):
+        assert f'data-value="{value}"' in stack.children[i].value
+        assert f"value {value}" in stack.children[i].value
+
+
+def test_two_sliders_select_a_cell_of_the_grid() -> None:
+    keys = [(a, b) for a in (1, 2, 3, 4, 5) for b in ("raw", "scaled")]
+    explorer = explore_frames(
+        _frames_named(keys),
+        label=("α", "features"),
+        default=(3, "scaled"),
+        format_value=str,
+    )
+    first, second = explorer.sliders
+    assert (first.index, second.index) == (2, 1)
+    outer = explorer.box.children[-1]
+    assert [type(row) for row in outer.children] == [widgets.Stack] * 5
+    links = {(link.source[0].description, id(link.target[0])) for link in explorer.links}
+    assert ("α", id(outer)) in links
+    assert all(("features", id(row)) in links for row in outer.children)
+    explorer.select((5, "raw"))
+    assert (first.index, second.index) == (4, 0)
+    assert "value 5-raw" in outer.children[4].children[0].value
+
+
+def _frames_named(keys: list[tuple[Any, Any]]) -> dict[Any, Frame]:
+    return {k: frame(_figure(1.0), f"value {k[0]}-{k[1]}") for k in keys}
+
+
+def test_without_stack_the_kernel_swaps_the_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ipywidgets 7 (Colab's) has no Stack: one HTML view, updated by a kernel callback."""
+    monkeypatch.delattr(widgets, "Stack")
+    explorer = explore_frames(_frames([1, 2, 3]), label="n")
+    view = explorer.box.children[-1]
+    assert isinstance(view, widgets.HTML) and not explorer.links
+    assert "value 1" in view.value
+    explorer.sliders[0].index = 2
+    assert "value 3" in view.value and 'data-value="3"' in view.value
+
+
+def test_without_stack_two_sliders_follow_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(widgets, "Stack")
+    keys = [(a, b) for a in (1, 2) for b in ("x", "y")]
+    explorer = explore_frames(_frames_named(keys), label=("a", "b"))
+    explorer.select((2, "y"))
+    assert "value 2-y" in explorer.box.children[-1].value
+
+
+@pytest.mark.parametrize(
+    ("frames", "options", "error", "match"),
+    [
+        ({}, {"label": "ε"}, ValueError, "empty"),
+        ({1: "not a frame", 2: "x"}, {"label": "ε"}, TypeError, r"frames\[1\] must be a Frame"),
+        ([1, 2], {"label": "ε"}, TypeError, "frames must be a mapping"),
+        ("one", {"label": "ε"}, TypeError, "frames must be a mapping"),
+    ],
+)
+def test_explore_frames_refuses_bad_frames(
+    frames: Any, options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        explore_frames(frames, **options)
+
+
+def test_explore_frames_refuses_an_incomplete_grid() -> None:
+    keys = [(1, "x"), (1, "y"), (2, "x")]
+    with pytest.raises(ValueError, match=r"fill the grid .*2 x 2 = 4.*got 3.*\(2, 'y'\)"):
+        explore_frames(_frames_named(keys), label=("a", "b"))
+
+
+def test_explore_frames_refuses_keys_that_are_not_pairs() -> None:
+    with pytest.raises(ValueError, match="every key must be a pair"):
+        explore_frames(_frames([1, 2]), label=("a", "b"))
+
+
+def test_explore_frames_refuses_bad_labels_default_and_readouts() -> None:
+    frames = _frames([1, 2, 3])
+    with pytest.raises(TypeError, match="label must be a string or a pair of strings"):
+        explore_frames(frames, label=("a", "b", "c"))
+    with pytest.raises(ValueError, match="default must be one of the frames' keys, got 7"):
+        explore_frames(frames, label="n", default=7)
+    with pytest.raises(ValueError, match="its own string"):
+        explore_frames(frames, label="n", format_value=lambda v: "same")
+    with pytest.raises(ValueError, match="at least 2 values"):
+        explore_frames(_frames([1]), label="n")
+    with pytest.raises(TypeError, match="format_value"):
+        explore_frames(frames, label="n", format_value="not callable")
+
+
+def test_frame_refuses_a_non_figure_and_bad_text() -> None:
+    with pytest.raises(TypeError, match="figure must be a matplotlib Figure"):
+        frame(np.zeros((3, 3)), "caption")
+    with pytest.raises(TypeError, match="caption must be a string"):
+        frame(_figure(1.0), 3)
+    with pytest.raises(ValueError, match="non-empty caption"):
+        frame(_figure(1.0), "  ")
+    with pytest.raises(ValueError, match="dpi must be an integer in"):
+        frame(_figure(1.0), "c", dpi=0)
+    with pytest.raises(ValueError, match="PNG"):
+        Frame(b"GIF89a", "c", "a")
