@@ -18,12 +18,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The chapters the execution cache lacks run first, side by side (tools/execute.py); the build
+# then reads them from the cache.
 book: $(STAMP)
+	BOOK_OFFLINE=1 $(BIN)/python -m tools.execute
 	BOOK_OFFLINE=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
+# Two parts. First every test but the rendered book's, one pytest worker per core, whole files
+# to a worker (a chapter's cells share one kernel), chapters first and longest first (conftest.py):
+# nbval executes each chapter once and its execution fills the book's cache (tests/nbval_record.py).
+# Then the book is built from that cache, executing nothing, and its pages are tested.
 test: $(STAMP)
-	BOOK_OFFLINE=1 $(BIN)/python -m pytest -m "not lab"
+	BOOK_OFFLINE=1 $(BIN)/python -m pytest -m "not book and not lab" -n auto --dist loadfile --no-loadscope-reorder
+	BOOK_OFFLINE=1 $(BIN)/python -m pytest -m "book and not lab"
 
 # Every chapter as readers open it in JupyterLab (notebooks/), in headless Chromium: run all, move the
 # Explore slider (and press Run), see the figure change, no error and no raw MyST (7-13 minutes).

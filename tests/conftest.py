@@ -45,6 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that reads the book's build `book` (tryfirst: before `-m` selects).
+
+    `make test` runs the tests in two parts: first everything but the `book` tests, on both cores
+    (nbval's runs of the chapters fill the build's execution cache: tests/nbval_record.py), then
+    the build and the `book` tests.
+    """
+    for item in items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
+
+
 def summarize_build_log(log: str) -> str:
     """The first failing cell with its traceback (nb_execution_show_tb), warnings, the log's end."""
     lines = ANSI_ESCAPE.sub("", log).splitlines()
@@ -83,6 +96,20 @@ def built_book() -> Path:
             f"jupyter-book not found next to {sys.executable}; run `make test` (it installs it)"
         )
     started = time.perf_counter()
+    # As `make book`: the chapters the cache lacks first, side by side (tools/execute.py); after
+    # nbval has run them (`make test`'s first part), none.
+    execute = subprocess.run(
+        [sys.executable, "-m", "tools.execute"],
+        cwd=ROOT,
+        env={**os.environ, "BOOK_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    print(execute.stdout)
+    if execute.returncode != 0:
+        pytest.fail(f"`python -m tools.execute` failed:\n{execute.stdout}", pytrace=False)
     proc = subprocess.run(
         [str(jupyter_book), *BUILD_COMMAND],
         cwd=ROOT,

@@ -72,6 +72,33 @@ def test_an_alt_text_given_in_the_page_is_kept(tmp_path: Path) -> None:
     assert image["alt"] == "written by the author"
 
 
+def test_outputs_that_came_from_the_execution_cache_are_read_from_it(tmp_path: Path) -> None:
+    """On a cache hit myst-nb writes the notebook without outputs; the alt text is in the cache."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("show_loss()")])
+    executed = nbformat.from_dict(json.loads(nbformat.writes(source)))
+    executed.cells[0].outputs = [nbformat.from_dict(png_output(PNG_BYTES, "From the cache"))]
+    cache = tmp_path / ".jupyter_cache"
+    get_cache(str(cache)).cache_notebook_bundle(
+        CacheBundleIn(executed, str(tmp_path / "01_chapter.ipynb")), check_validity=False
+    )
+    written = tmp_path / "book" / "01_chapter.ipynb"
+    written.parent.mkdir(parents=True)
+    written.write_text(nbformat.writes(source), encoding="utf-8")
+    config = SimpleNamespace(
+        output_folder=str(tmp_path), execution_mode="cache", execution_cache_path=str(cache)
+    )
+    image = image_node(PNG_BYTES)
+    doctree = new_document("01_chapter")
+    doctree += image
+    env = SimpleNamespace(docname="book/01_chapter", mystnb_config=config)
+    figure_alt_text.add_alt_text(SimpleNamespace(env=env), doctree)
+    assert image["alt"] == "From the cache"
+
+
 def test_a_page_that_is_not_a_notebook_is_left_alone(tmp_path: Path) -> None:
     env = SimpleNamespace(
         docname="book/glossary", mystnb_config=SimpleNamespace(output_folder=str(tmp_path))

@@ -149,7 +149,7 @@ def run_chapter(path: Path, seed: int, timeout: int = CELL_TIMEOUT_S) -> SeedRun
     return SeedRun(path.name, seed, round(seconds, 1), title, claims, glued, outcomes, errors)
 
 
-def _limit_threads(threads: int) -> None:
+def limit_threads(threads: int) -> None:
     # Runs in each worker process before it starts kernels, which inherit the environment:
     # chapters side by side must not each spawn a thread per core.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -187,7 +187,7 @@ def run_all(
     start = time.perf_counter()
     runs = []
     with concurrent.futures.ProcessPoolExecutor(
-        jobs, initializer=_limit_threads, initargs=(threads_per_job(jobs),)
+        jobs, initializer=limit_threads, initargs=(threads_per_job(jobs),)
     ) as pool:
         futures = [pool.submit(run_chapter, chapter, seed) for chapter, seed in pairs]
         for future in concurrent.futures.as_completed(futures):
