@@ -6,17 +6,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Notebooks must never download anything: with BOOK_OFFLINE=1, companion.setup refuses non-loopback connections.
 
-.PHONY: book test lab readers colab-check lab-test seeds verify clean setup
+.PHONY: book test lab readers colab-check lab-test seeds verify clean setup lock
 NOTEBOOK ?= book/01_gradient_step.ipynb
 SEEDS ?= 0 1 2 3 4 5 6 7 8 9
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# The environment is requirements.lock (every package at an exact version; tools/lock.py), installed
+# by uv, itself pinned there; uv reads pip's find-links folders (this machine's torch CPU wheel) from
+# PIP_FIND_LINKS. Readers without uv can `pip install -r requirements.txt`.
+UV_FIND_LINKS := $(foreach folder,$(PIP_FIND_LINKS),--find-links $(folder))
+
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.lock)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(UV_FIND_LINKS) -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# Regenerate requirements.lock after changing requirements.txt (tests/test_lock.py fails until then).
+lock: $(STAMP)
+	$(BIN)/python -m tools.lock write
 
 # The chapters the execution cache lacks run first, side by side (tools/execute.py); the build
 # then reads them from the cache.
