@@ -50,7 +50,7 @@ from tools.verify.results import (
     not_held_everywhere,
     store_runs,
 )
-from tools.verify.run import Outcome, SeedRun, run_all, run_chapter, run_order
+from tools.verify.run import Outcome, SeedRun, run_all, run_chapter
 
 RESULTS = load_results()
 CHAPTERS = verify.chapter_notebooks()
@@ -565,22 +565,6 @@ def test_run_chapter_rejects_a_bad_seed_or_chapter(tmp_path: Path) -> None:
     broken = _write_notebook(tmp_path / "96_tiny.ipynb", "assert True\n")
     with pytest.raises(ClaimError, match="96_tiny.ipynb code cell 2, line 1"):
         run_chapter(broken, seed=0)
-
-
-def test_runs_interleave_chapters_seed_by_seed_longest_first() -> None:
-    dqn, gans, intro = Path("05_dqn.ipynb"), Path("06_gans.ipynb"), Path("01_intro.ipynb")
-    previous = {
-        "chapters": {
-            "05_dqn.ipynb": {"runs": {"0": {"seconds": 200.0}, "1": {"seconds": 260.0}}},
-            "06_gans.ipynb": {"runs": {"0": {"seconds": 230.0}}},
-        }
-    }
-    order = run_order([intro, dqn, gans], [0, 1], previous)
-    # Chapter 5's longest run (260 s) puts it first; the chapter with no stored runs comes last.
-    assert order == [(dqn, 0), (gans, 0), (intro, 0), (dqn, 1), (gans, 1), (intro, 1)]
-    # Two workers start runs of two different chapters side by side.
-    assert order[0][0] != order[1][0]
-    assert run_order([intro], [3, 4], {}) == [(intro, 3), (intro, 4)]
 
 
 def test_a_broken_chapter_stops_a_run_before_any_kernel_starts(tmp_path: Path) -> None:

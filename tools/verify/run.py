@@ -160,32 +160,12 @@ def threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def run_order(
-    chapters: list[Path], seeds: list[int], previous: dict[str, Any]
-) -> list[tuple[Path, int]]:
-    """The (chapter, seed) pairs in the order `run_all` starts them.
-
-    Seed by seed, and within a seed the chapters longest first, by their longest run in
-    `previous` (a stored section; unknown chapters count as 0 s). Interleaved, the runs side by
-    side are of different chapters: two runs of one chapter slow each other more than runs of
-    two chapters do (on the book's 2 cores, two runs of chapter 5 took 220-299 s each, chapter 5
-    beside chapter 6 221 s).
-    """
-
-    def longest_run(chapter: Path) -> float:
-        runs = previous.get("chapters", {}).get(chapter.name, {}).get("runs", {})
-        return max((run["seconds"] for run in runs.values()), default=0.0)
-
-    by_length = sorted(chapters, key=longest_run, reverse=True)
-    return [(chapter, seed) for seed in seeds for chapter in by_length]
-
-
 def run_all(
     chapters: list[Path], seeds: list[int], jobs: int, previous: dict[str, Any]
 ) -> tuple[list[SeedRun], float]:
     """Every (chapter, seed) pair, `jobs` at a time; returns the runs and the wall time in seconds.
 
-    In `run_order`; prints each outcome as it ends.
+    Longest first, by the times in `previous` (a stored section); prints each outcome as it ends.
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool):
         raise TypeError(f"jobs must be an integer, got {type(jobs).__name__} {jobs!r}")
@@ -195,7 +175,15 @@ def run_all(
     for chapter in chapters:
         chapter_claims(nbformat.read(chapter, as_version=4), chapter.name)
 
-    pairs = run_order(chapters, seeds, previous)
+    def expected_seconds(pair: tuple[Path, int]) -> float:
+        runs = previous.get("chapters", {}).get(pair[0].name, {}).get("runs", {})
+        return max((run["seconds"] for run in runs.values()), default=0.0)
+
+    pairs = sorted(
+        ((chapter, seed) for chapter in chapters for seed in seeds),
+        key=expected_seconds,
+        reverse=True,
+    )
     start = time.perf_counter()
     runs = []
     with concurrent.futures.ProcessPoolExecutor(
